@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT
+ * The token table: API tokens stored as SHA-256 hashes with a role (and, for agents,
+ * the one agent_id they are bound to), persisted in <data-dir>/tokens. Pure data plus
+ * file I/O; no locks and no threads (the gateway guards it with its rwlock).
+ */
+#ifndef AC_GATEWAY_TOKENS_H
+#define AC_GATEWAY_TOKENS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentcom/errors.h"
+#include "codec/msg.h"
+
+#define AC_TOKEN_TEXT_LEN 67  /* "ac_" + 64 hex digits (256 random bits) */
+#define AC_TOKEN_ID_LEN 12    /* hex digits of the hash that name a token */
+
+typedef struct ac_token_info {
+	char id[AC_TOKEN_ID_LEN + 1];
+	ac_role role;
+	char agent_id[129];  /* "" unless role is AC_ROLE_AGENT */
+	char label[129];
+	int64_t created_at_ms;
+} ac_token_info;
+
+typedef struct ac_tokens ac_tokens;
+
+/* Opens the table of data_dir: loads <data_dir>/tokens when it exists. On first start
+ * (no tokens file) it creates an admin token, writes its text to
+ * <data_dir>/admin.token with mode 0600 and persists the table; *created_admin is then
+ * true. Caller owns; free with ac_tokens_free. Errors: AC_EIO (unreadable or corrupt
+ * file, with a log line naming it), AC_ENOMEM. */
+ac_err ac_tokens_open(const char *data_dir, ac_tokens **out, bool *created_admin);
+void ac_tokens_free(ac_tokens *t);
+
+/* Looks up the token text tok[0..len): hashes it with SHA-256 and compares with the
+ * stored hashes in constant time. On a match copies its info into *info and returns
+ * true. Read-only: safe from several threads at once if no writer runs. */
+bool ac_tokens_check(const ac_tokens *t, const char *tok, size_t len, ac_token_info *info);
+
+/* Creates a token with role (and agent_id for AC_ROLE_AGENT, required then; ignored
+ * otherwise) and label (may be NULL), persists the table (write to a temp file, fsync,
+ * rename) and writes the token text (NUL-terminated, AC_TOKEN_TEXT_LEN + 1 bytes) into
+ * text and its info into *info. The text is never stored. AC_EINVAL for a missing
+ * agent_id, AC_EIO when persisting fails (then nothing changed). */
+ac_err ac_tokens_create(ac_tokens *t, ac_role role, const char *agent_id, const char *label,
+    char *text, ac_token_info *info);
+
+/* Revokes the token named id and persists; AC_ENOTFOUND when absent, AC_EIO on a
+ * write failure (then nothing changed). */
+ac_err ac_tokens_revoke(ac_tokens *t, const char *id);
+
+/* Number of tokens, and the i-th one (0 <= i < count) in creation order. */
+size_t ac_tokens_count(const ac_tokens *t);
+const ac_token_info *ac_tokens_at(const ac_tokens *t, size_t i);
+
+/* Role names on the wire: "admin", "client", "agent". */
+const char *ac_role_name(ac_role role);
+/* AC_ROLE_NONE when name[0..len) is not a role. */
+ac_role ac_role_parse(const char *name, size_t len);
+
+/* Fills buf with len cryptographically random bytes from the OS (getrandom). AC_EIO
+ * on failure. Any thread. */
+ac_err ac_random_bytes(void *buf, size_t len);
+
+#endif

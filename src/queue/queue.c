@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT
+ * Queue actor: task op handlers and the handler table. Handlers change memory and hold
+ * their replies; queue_batch.c commits each batch before anything leaves.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/ops.h"
+#include "queue/queue_int.h"
+#include "rt/clock.h"
+#include "rt/log.h"
+
+#define PRUNE_INTERVAL_MS 60000
+#define PRUNE_BATCH 1000
+enum { TIMER_PRUNE = 1 };
+
+static void write_ok(ac_mpw *w, uint32_t fields)
+{
+	ac_mpw_map(w, fields + 1);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, true);
+}
+
+static void write_task_field(ac_mpw *w, const ac_task *t, ac_arena *arena)
+{
+	ac_mpw_key(w, "task");
+	ac_task_encode(t, false, arena, w);
+}
+
+static void publish_task_event(ac_queue *q, const char *topic, const ac_task *t,
+    const char *extra_key, const char *extra)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, extra ? 5 : 4);
+	ac_mpw_key(&w, "task_id");
+	ac_mpw_u64(&w, t->id);
+	ac_mpw_key(&w, "status");
+	ac_mpw_cstr(&w, ac_task_status_names[t->status]);
+	ac_mpw_key(&w, "generation");
+	ac_mpw_u64(&w, t->generation);
+	ac_mpw_key(&w, "priority");
+	ac_mpw_cstr(&w, ac_priority_names[t->priority]);
+	if (extra) {
+		ac_mpw_key(&w, extra_key);
+		ac_mpw_cstr(&w, extra);
+	}
+	ac_queue_hold_event(q, topic, &w);
+	ac_mpw_fini(&w);
+}
+
+static void publish_disagreement(ac_queue *q, const ac_task *t, const ac_complexity *c)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, 4);
+	ac_mpw_key(&w, "task_id");
+	ac_mpw_u64(&w, t->id);
+	ac_mpw_key(&w, "explicit_tier");
+	ac_mpw_cstr(&w, ac_tier_names[c->explicit_tier]);
+	ac_mpw_key(&w, "inferred_tier");
+	ac_mpw_cstr(&w, ac_tier_names[c->inferred_tier]);
+	ac_mpw_key(&w, "inferred_confidence");
+	ac_mpw_f64(&w, c->confidence);
+	ac_queue_hold_event(q, "complexity.disagreement", &w);
+	ac_mpw_fini(&w);
+}
+
+static void classify(const ac_task_wire *req, ac_complexity *c)
+{
+	ac_complexity_input in = {
+		.description = req->description.p,
+		.description_len = req->description.len,
+		.file_count = req->file_hints.count,
+		.verification_count = req->verification_steps.count,
+	};
+
+	/* A valid explicit tier wins; anything else is ignored (DESIGN §5.1). */
+	for (int i = 0; req->complexity_tier.set && i < AC_TIER_COUNT; i++) {
+		if (ac_str_eq(req->complexity_tier, ac_tier_names[i])) {
+			in.has_explicit = true;
+			in.explicit_tier = (ac_tier)i;
+		}
+	}
+	ac_complexity_classify(&in, c);
+}
+
+/* Answers a repeated idempotency key with the original task. */
+static bool write_duplicate(ac_queue *q, const ac_task_wire *req, ac_arena *arena, ac_mpw *w)
+{
+	int64_t now = ac_clock_wall_ms();
+	uint64_t id;
+	ac_task *t, *tmp;
+	ac_err err;
+
+	if (!req->idempotency_key.set ||
+	    (id = ac_queue_state_lookup_key(q->qs, req->idempotency_key.p, req->idempotency_key.len,
+	         now)) == 0 ||
+	    (t = ac_queue_lookup(q, id, arena, &tmp, &err)) == NULL) {
+		return false;
+	}
+	write_ok(w, 2);
+	write_task_field(w, t, arena);
+	ac_mpw_key(w, "duplicate");
+	ac_mpw_bool(w, true);
+	ac_task_free(tmp);
+	return true;
+}
+
+/* Creates one task from a validated submit map and writes {ok, task, duplicate}. */
+static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, ac_mpw *w)
+{
+	int64_t now = ac_clock_wall_ms();
+	ac_complexity c;
+	ac_task *t;
+	ac_err err;
+
+	if (write_duplicate(q, req, arena, w)) {
+		return AC_OK;
+	}
+	classify(req, &c);
+	if ((err = ac_task_from_submit(req, &c, now, arena, &t)) != AC_OK) {
+		return err;
+	}
+	t->id = q->next_id++;
+	ac_task_add_history(t, now, "queued", req->delay_ms.set ? "submitted (delayed)" : "submitted");
+	if ((err = ac_queue_state_insert(q->qs, t)) != AC_OK) {
+		ac_task_free(t);
+		return err;
+	}
+	if ((err = ac_queue_mark_dirty(q, t)) != AC_OK) {
+		ac_task_free(ac_queue_state_take(q->qs, t->id));
+		return err;
+	}
+	if (req->idempotency_key.set) {
+		ac_queue_state_remember_key(q->qs, req->idempotency_key.p, req->idempotency_key.len,
+		    t->id, now);
+	}
+	publish_task_event(q, "task.submitted", t, "tier", ac_tier_names[t->tier]);
+	if (ac_complexity_disagrees(&c)) {
+		publish_disagreement(q, t, &c);
+	}
+	write_ok(w, 2);
+	write_task_field(w, t, arena);
+	ac_mpw_key(w, "duplicate");
+	ac_mpw_bool(w, false);
+	return AC_OK;
+}
+
+static void on_submit(void *state, ac_call *call)
+{
+	ac_queue *q = state;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_err err = submit_one(q, call->req, call->arena, w);
+
+	if (err != AC_OK) {
+		ac_queue_hold_error(q, &call->env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	ac_queue_hold_reply(q, &call->env, w, true);
+}
+
+static void write_item_error(ac_mpw *w, const ac_decode_err *why)
+{
+	bool has_field = why->field[0] != '\0';
+
+	ac_mpw_map(w, 2);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, false);
+	ac_mpw_key(w, "error");
+	ac_mpw_map(w, has_field ? 3 : 2);
+	ac_mpw_key(w, "code");
+	ac_mpw_cstr(w, ac_err_wire_name(why->code));
+	ac_mpw_key(w, "message");
+	ac_mpw_cstr(w, why->message);
+	if (has_field) {
+		ac_mpw_key(w, "field");
+		ac_mpw_cstr(w, why->field);
+	}
+}
+
+/* Submits each map of the array on its own: one bad map fails only its own result. */
+static void submit_items(ac_queue *q, const msgpack_object *arr, ac_mpw *w)
+{
+	ac_arena item_arena;
+	ac_decode_err why;
+
+	ac_arena_init(&item_arena);
+	for (uint32_t i = 0; i < arr->via.array.size; i++) {
+		ac_task_wire *req = ac_arena_alloc(&item_arena, sizeof(*req));
+		ac_err err = req == NULL ? AC_ENOMEM :
+		    ac_schema_decode(&ac_task_submit_schema, &arr->via.array.ptr[i], req, &item_arena, &why);
+		if (err == AC_OK) {
+			err = submit_one(q, req, &item_arena, w);
+			why = (ac_decode_err){ .code = AC_EUNAVAIL, .message = "out of memory" };
+		}
+		if (err != AC_OK) {
+			write_item_error(w, &why);
+		}
+		ac_arena_reset(&item_arena);
+	}
+	ac_arena_fini(&item_arena);
+}
+
+static void on_submit_batch(void *state, ac_call *call)
+{
+	ac_queue *q = state;
+	const ac_req_task_batch *req = call->req;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	msgpack_unpacked u;
+	size_t off = 0;
+
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)req->tasks.p, req->tasks.len, &off) !=
+	        MSGPACK_UNPACK_SUCCESS || u.data.type != MSGPACK_OBJECT_ARRAY ||
+	    u.data.via.array.size > AC_BATCH_MAX) {
+		ac_queue_hold_error(q, &call->env, AC_EINVAL,
+		    "must be an array of at most 1000 task maps", "tasks");
+	} else {
+		write_ok(w, 1);
+		ac_mpw_key(w, "results");
+		ac_mpw_array(w, u.data.via.array.size);
+		submit_items(q, &u.data, w);
+		ac_queue_hold_reply(q, &call->env, w, true);
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+static void reply_lookup_error(ac_queue *q, const ac_env *env, ac_err err)
+{
+	if (err == AC_ENOTFOUND) {
+		ac_queue_hold_error(q, env, AC_ENOTFOUND, "no task with this id", "id");
+	} else {
+		ac_queue_hold_error(q, env, AC_EUNAVAIL, "the store could not be read", NULL);
+	}
+}
+
+static void on_get(void *state, ac_call *call)
+{
+	ac_queue *q = state;
+	const ac_req_task_id *req = call->req;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_task *t, *tmp;
+	ac_err err;
+
+	if ((t = ac_queue_lookup(q, req->id.v, call->arena, &tmp, &err)) == NULL) {
+		reply_lookup_error(q, &call->env, err);
+		return;
+	}
+	write_ok(w, 1);
+	write_task_field(w, t, call->arena);
+	/* held, not sent: a task changed earlier in this batch is not committed yet */
+	ac_queue_hold_reply(q, &call->env, w, t->is_dirty);
+	ac_task_free(tmp);
+}
+
+/* Applies a transition to a task, in memory or loaded from the store for it. */
+static void transition(ac_queue *q, ac_call *call,
+    ac_err (*apply)(ac_queue_state *, ac_task *, int64_t), const char *topic,
+    const char *conflict)
+{
+	const ac_req_task_id *req = call->req;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_task *t, *tmp;
+	ac_err err;
+
+	if ((t = ac_queue_lookup(q, req->id.v, call->arena, &tmp, &err)) == NULL) {
+		reply_lookup_error(q, &call->env, err);
+		return;
+	}
+	if (tmp != NULL && ac_queue_state_insert(q->qs, tmp) != AC_OK) {
+		ac_task_free(tmp);
+		ac_queue_hold_error(q, &call->env, AC_EINTERNAL, "task state conflict", NULL);
+		return;
+	}
+	if (tmp != NULL) {
+		q->terminal_counts[t->status]--; /* counted again when it is terminal once more */
+	}
+	if ((err = apply(q->qs, t, ac_clock_wall_ms())) != AC_OK ||
+	    (err = ac_queue_mark_dirty(q, t)) != AC_OK) {
+		if (tmp != NULL) {
+			q->terminal_counts[t->status]++;
+			ac_task_free(ac_queue_state_take(q->qs, t->id));
+		}
+		ac_queue_hold_error(q, &call->env, err == AC_ECONFLICT ? AC_ECONFLICT : AC_EUNAVAIL,
+		    err == AC_ECONFLICT ? conflict : "out of memory", NULL);
+		return;
+	}
+	publish_task_event(q, topic, t, NULL, NULL);
+	write_ok(w, 1);
+	write_task_field(w, t, call->arena);
+	ac_queue_hold_reply(q, &call->env, w, true);
+}
+
+static void on_cancel(void *state, ac_call *call)
+{
+	transition(state, call, ac_task_cancel, "task.cancelled",
+	    "the task is already completed, dead-lettered or cancelled");
+}
+
+static void on_retry(void *state, ac_call *call)
+{
+	transition(state, call, ac_task_retry, "task.retried",
+	    "only dead_letter or cancelled tasks can be retried");
+}
+
+/* ---- task.list ---- */
+
+typedef struct list_ctx {
+	ac_queue *q;
+	ac_arena *arena;
+	ac_task **found;     /* queued walk: borrowed tasks */
+	ac_mpw *items;       /* store list: public maps written here */
+	uint32_t count, limit;
+	int want_prio;       /* -1 = any (queued walk filters assigned_to never) */
+	uint64_t last_id;
+	bool more;
+} list_ctx;
+
+static bool collect_queued(void *arg, const ac_task *t)
+{
+	list_ctx *c = arg;
+
+	if (c->count == c->limit) {
+		c->more = true;
+		return false;
+	}
+	c->found[c->count++] = (ac_task *)t;
+	return true;
+}
+
+static bool collect_row(void *arg, const ac_task_row *row)
+{
+	list_ctx *c = arg;
+	ac_task *t;
+
+	if (c->count == c->limit) {
+		c->more = true;
+		return false;
+	}
+	if (ac_task_decode(row->record, row->record_len, c->arena, &t) != AC_OK) {
+		ac_log(AC_LOG_ERR, "queue", "record_corrupt", "task_id=%" PRIu64, row->id);
+		return true;
+	}
+	ac_task_encode(t, false, c->arena, c->items);
+	ac_task_free(t);
+	c->last_id = row->id;
+	c->count++;
+	return true;
+}
+
+static void list_queued(ac_queue *q, const ac_req_task_list *req, ac_call *call, ac_mpw *w)
+{
+	list_ctx c = { .q = q, .arena = call->arena, .limit = req->limit.set ? (uint32_t)req->limit.v : 100 };
+	unsigned prio = 0;
+	long long enq = 0;
+	unsigned long long id = 0;
+	char cur[129];
+	bool after = req->cursor.set;
+
+	if (after && sscanf(ac_str_cpy(cur, sizeof(cur), req->cursor), "q.%u.%lld.%llu", &prio,
+	                 &enq, &id) != 3) {
+		ac_queue_hold_error(q, &call->env, AC_EINVAL, "not a cursor of this listing", "cursor");
+		return;
+	}
+	c.found = ac_arena_alloc(call->arena, sizeof(*c.found) * c.limit);
+	ac_queue_state_walk_queued(q->qs, req->priority.set ? req->priority.v : -1, after,
+	    (ac_priority)(prio < AC_PRIO_COUNT ? prio : 0), enq, id, collect_queued, &c);
+	write_ok(w, c.more ? 2 : 1);
+	ac_mpw_key(w, "tasks");
+	ac_mpw_array(w, c.count);
+	for (uint32_t i = 0; i < c.count; i++) {
+		ac_task_encode(c.found[i], false, call->arena, w);
+	}
+	if (c.more && c.count > 0) {
+		const ac_task *last = c.found[c.count - 1];
+		snprintf(cur, sizeof(cur), "q.%d.%lld.%" PRIu64, (int)last->priority,
+		    (long long)last->enqueued_at_ms, last->id);
+		ac_mpw_key(w, "next");
+		ac_mpw_cstr(w, cur);
+	}
+	ac_queue_hold_reply(q, &call->env, w, false);
+}
+
+static void list_stored(ac_queue *q, const ac_req_task_list *req, ac_call *call, ac_mpw *w)
+{
+	ac_mpw items;
+	char cur[129], who[129];
+	unsigned long long after = 0;
+	list_ctx c = { .q = q, .arena = call->arena, .items = &items,
+		.limit = req->limit.set ? (uint32_t)req->limit.v : 100 };
+	ac_task_filter f = { .status = req->status.set ? req->status.v : -1,
+		.priority = req->priority.set ? req->priority.v : -1,
+		.assigned_to = req->assigned_to.set ? ac_str_cpy(who, sizeof(who), req->assigned_to) : NULL,
+		.limit = c.limit + 1 };
+
+	if (req->cursor.set && sscanf(ac_str_cpy(cur, sizeof(cur), req->cursor), "i.%llu", &after) != 1) {
+		ac_queue_hold_error(q, &call->env, AC_EINVAL, "not a cursor of this listing", "cursor");
+		return;
+	}
+	f.after_id = after;
+	ac_mpw_init(&items);
+	if (ac_store_list_tasks(q->store, &f, collect_row, &c) != AC_OK) {
+		ac_queue_hold_error(q, &call->env, AC_EUNAVAIL, "the store could not be read", NULL);
+		ac_mpw_fini(&items);
+		return;
+	}
+	write_ok(w, c.more ? 2 : 1);
+	ac_mpw_key(w, "tasks");
+	ac_mpw_array(w, c.count);
+	ac_mpw_raw(w, ac_mpw_data(&items), ac_mpw_len(&items));
+	if (c.more) {
+		snprintf(cur, sizeof(cur), "i.%" PRIu64, c.last_id);
+		ac_mpw_key(w, "next");
+		ac_mpw_cstr(w, cur);
+	}
+	ac_mpw_fini(&items);
+	ac_queue_hold_reply(q, &call->env, w, false);
+}
+
+static void on_list(void *state, ac_call *call)
+{
+	const ac_req_task_list *req = call->req;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+
+	if (req->status.set && req->status.v == AC_TASK_QUEUED && !req->assigned_to.set) {
+		list_queued(state, req, call, w);
+	} else {
+		list_stored(state, req, call, w);
+	}
+}
+
+/* ---- stats: the queue's section, then on to telemetry for the rest ---- */
+
+static void on_stats(void *state, ac_call *call)
+{
+	ac_queue *q = state;
+	uint64_t by_status[AC_TASK_STATUS_COUNT], by_prio[AC_PRIO_COUNT];
+	ac_mpw *w = ac_actor_scratch(call->actor);
+
+	ac_queue_state_counts(q->qs, by_status, by_prio);
+	ac_mpw_map(w, 1);
+	ac_mpw_key(w, "queue");
+	ac_mpw_map(w, 2);
+	ac_mpw_key(w, "by_status");
+	ac_mpw_map(w, AC_TASK_STATUS_COUNT);
+	for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
+		ac_mpw_key(w, ac_task_status_names[s]);
+		ac_mpw_u64(w, ac_task_status_is_terminal((ac_task_status)s) ? q->terminal_counts[s] :
+		                                                                  by_status[s]);
+	}
+	ac_mpw_key(w, "by_priority");
+	ac_mpw_map(w, AC_PRIO_COUNT);
+	for (int p = 0; p < AC_PRIO_COUNT; p++) {
+		ac_mpw_key(w, ac_priority_names[p]);
+		ac_mpw_u64(w, by_prio[p]);
+	}
+	ac_actor_forward(call->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
+}
+
+/* ---- actor ---- */
+
+static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
+{
+	ac_queue *q = state;
+	int64_t now = ac_clock_wall_ms();
+	uint32_t deleted = 0;
+
+	if (t->kind != TIMER_PRUNE) {
+		return;
+	}
+	ac_queue_state_expire_keys(q->qs, now, 10000);
+	if (ac_store_prune(q->store, now - q->cfg->retention_ms, PRUNE_BATCH, &deleted) == AC_OK &&
+	    deleted > 0) {
+		uint64_t counts[AC_TASK_STATUS_COUNT] = { 0 };
+		if (ac_store_count_by_status(q->store, counts, AC_TASK_STATUS_COUNT) == AC_OK) {
+			for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
+				if (ac_task_status_is_terminal((ac_task_status)s)) {
+					q->terminal_counts[s] = counts[s];
+				}
+			}
+		}
+		ac_log(AC_LOG_INFO, "queue", "pruned", "tasks=%u", deleted);
+	}
+	/* a full batch means more is due: come back soon rather than in a minute */
+	ac_actor_timer_add(a, ac_clock_mono_ms() + (deleted == PRUNE_BATCH ? 100 : PRUNE_INTERVAL_MS),
+	    TIMER_PRUNE, 0, NULL);
+}
+
+static ac_err queue_actor_start(void *state, ac_actor *a)
+{
+	ac_queue *q = state;
+
+	q->actor = a;
+	return ac_actor_timer_add(a, ac_clock_mono_ms() + 1000, TIMER_PRUNE, 0, NULL);
+}
+
+static const ac_handler queue_handlers[AC_MSG_COUNT] = {
+	[AC_MSG_OP_TASK_SUBMIT] = { on_submit, &ac_task_submit_schema },
+	[AC_MSG_OP_TASK_SUBMIT_BATCH] = { on_submit_batch, &ac_req_task_batch_schema },
+	[AC_MSG_OP_TASK_GET] = { on_get, &ac_req_task_id_schema },
+	[AC_MSG_OP_TASK_LIST] = { on_list, &ac_req_task_list_schema },
+	[AC_MSG_OP_TASK_CANCEL] = { on_cancel, &ac_req_task_id_schema },
+	[AC_MSG_OP_TASK_RETRY] = { on_retry, &ac_req_task_id_schema },
+	[AC_MSG_OP_STATS] = { on_stats, &ac_req_empty_schema },
+};
+
+static const ac_actor_def queue_def = {
+	.name = "queue",
+	.id = AC_ACTOR_QUEUE,
+	.handlers = queue_handlers,
+	.start = queue_actor_start,
+	.on_timer = on_timer,
+	.on_drained = ac_queue_commit_batch,
+	.max_batch = 512,
+};
+
+static void queue_free(ac_queue *q)
+{
+	ac_queue_state_free(q->qs);
+	ac_store_close(q->store);
+	ac_mpw_fini(&q->held_bytes);
+	ac_mpw_fini(&q->enc);
+	ac_arena_fini(&q->commit_arena);
+	free(q->dirty);
+	free(q->held);
+	free(q);
+}
+
+ac_err ac_queue_start(ac_rt *rt, const ac_config *cfg, ac_queue **out)
+{
+	ac_queue *q = calloc(1, sizeof(*q));
+	ac_err err;
+
+	if (q == NULL) {
+		return AC_ENOMEM;
+	}
+	q->cfg = cfg;
+	ac_mpw_init(&q->held_bytes);
+	ac_mpw_init(&q->enc);
+	ac_arena_init(&q->commit_arena);
+	if ((err = ac_queue_state_alloc(&q->qs)) != AC_OK ||
+	    (err = ac_store_open(cfg->data_dir, cfg->durability, &q->store)) != AC_OK ||
+	    (err = ac_queue_load(q)) != AC_OK ||
+	    (err = ac_actor_start(rt, &queue_def, q, &q->actor)) != AC_OK) {
+		queue_free(q);
+		return err;
+	}
+	*out = q;
+	return AC_OK;
+}
+
+void ac_queue_stop(ac_queue *q)
+{
+	if (q == NULL) {
+		return;
+	}
+	ac_actor_stop(q->actor);
+	queue_free(q);
+}

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT
+ * Group commit for the queue actor: handlers change memory and hold their replies and
+ * events; after each drained batch every changed task is written in one transaction,
+ * and only then do replies and events leave. A failed commit restores the changed
+ * tasks from the store and turns the held mutation replies into `unavailable`.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue/queue_int.h"
+#include "rt/clock.h"
+#include "rt/log.h"
+
+ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t)
+{
+	if (t->is_dirty) {
+		return AC_OK;
+	}
+	if (q->dirty_count == q->dirty_cap) {
+		size_t cap = q->dirty_cap ? q->dirty_cap * 2 : 256;
+		ac_task **d = realloc(q->dirty, cap * sizeof(*d));
+		if (d == NULL) {
+			return AC_ENOMEM;
+		}
+		q->dirty = d;
+		q->dirty_cap = cap;
+	}
+	t->is_dirty = true;
+	q->dirty[q->dirty_count++] = t;
+	return AC_OK;
+}
+
+static void hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p, size_t len,
+    bool is_mutation)
+{
+	held_msg *h;
+
+	if (q->held_count == q->held_cap) {
+		size_t cap = q->held_cap ? q->held_cap * 2 : 256;
+		held_msg *n = realloc(q->held, cap * sizeof(*n));
+		if (n == NULL) {
+			ac_log(AC_LOG_ERR, "queue", "reply_dropped", "reason=out_of_memory");
+			return;
+		}
+		q->held = n;
+		q->held_cap = cap;
+	}
+	h = &q->held[q->held_count++];
+	h->env = *env;
+	h->to = to;
+	h->is_mutation = is_mutation;
+	h->off = ac_mpw_len(&q->held_bytes);
+	h->len = len;
+	ac_mpw_raw(&q->held_bytes, p, len);
+}
+
+void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, bool is_mutation)
+{
+	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
+
+	if (req->corr_id != 0) {
+		hold(q, &env, AC_ACTOR_GATEWAY, ac_mpw_data(body), ac_mpw_len(body), is_mutation);
+	}
+}
+
+void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data)
+{
+	ac_env env = { .type = AC_MSG_TEL_EVENT };
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_cstr(&w, topic);
+	ac_mpw_raw(&w, ac_mpw_data(data), ac_mpw_len(data));
+	hold(q, &env, AC_ACTOR_TELEMETRY, ac_mpw_data(&w), ac_mpw_len(&w), true);
+	ac_mpw_fini(&w);
+}
+
+static void write_error(ac_mpw *w, ac_err code, const char *message, const char *field)
+{
+	bool has_field = field != NULL && field[0] != '\0';
+
+	ac_mpw_map(w, 2);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, false);
+	ac_mpw_key(w, "error");
+	ac_mpw_map(w, has_field ? 3 : 2);
+	ac_mpw_key(w, "code");
+	ac_mpw_cstr(w, ac_err_wire_name(code));
+	ac_mpw_key(w, "message");
+	ac_mpw_cstr(w, message);
+	if (has_field) {
+		ac_mpw_key(w, "field");
+		ac_mpw_cstr(w, field);
+	}
+}
+
+void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char *message,
+    const char *field)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	write_error(&w, code, message, field);
+	ac_queue_hold_reply(q, req, &w, false);
+	ac_mpw_fini(&w);
+}
+
+static ac_err write_dirty(ac_queue *q)
+{
+	ac_task_row row;
+	ac_err err = AC_OK;
+
+	for (size_t i = 0; i < q->dirty_count && err == AC_OK; i++) {
+		ac_task *t = q->dirty[i];
+		ac_mpw_reset(&q->enc);
+		ac_task_encode(t, true, &q->commit_arena, &q->enc);
+		ac_arena_reset(&q->commit_arena);
+		if (q->enc.err != AC_OK) {
+			return q->enc.err;
+		}
+		ac_task_row_fill(t, ac_mpw_data(&q->enc), ac_mpw_len(&q->enc), &row);
+		err = ac_store_put_task(q->store, &row);
+	}
+	if (err == AC_OK && q->next_id > q->stored_next_id) {
+		err = ac_store_set_next_id(q->store, q->next_id);
+	}
+	return err;
+}
+
+/* Drops terminal tasks from memory once they are safely stored. */
+static void settle_dirty(ac_queue *q)
+{
+	for (size_t i = 0; i < q->dirty_count; i++) {
+		ac_task *t = q->dirty[i];
+		t->is_dirty = false;
+		if (ac_task_status_is_terminal(t->status)) {
+			q->terminal_counts[t->status]++;
+			ac_task_free(ac_queue_state_take(q->qs, t->id));
+		}
+	}
+	q->stored_next_id = q->next_id > q->stored_next_id ? q->next_id : q->stored_next_id;
+}
+
+/* Puts back the stored version of every changed task (or drops a new one). */
+static void restore_dirty(ac_queue *q)
+{
+	for (size_t i = 0; i < q->dirty_count; i++) {
+		uint64_t id = q->dirty[i]->id;
+		ac_task *mem = ac_queue_state_take(q->qs, id), *stored = NULL;
+		ac_task_row row;
+		if (mem->idempotency_key != NULL) {
+			ac_queue_state_forget_key(q->qs, mem->idempotency_key, strlen(mem->idempotency_key));
+		}
+		ac_task_free(mem);
+		if (ac_store_get_task(q->store, id, &row) == AC_OK &&
+		    ac_task_decode(row.record, row.record_len, &q->commit_arena, &stored) == AC_OK) {
+			if (ac_task_status_is_terminal(stored->status)) {
+				ac_task_free(stored);
+			} else {
+				ac_queue_state_insert(q->qs, stored);
+			}
+			if (row.idempotency_key != NULL) {
+				ac_queue_state_remember_key(q->qs, row.idempotency_key,
+				    strlen(row.idempotency_key), id, row.created_at_ms);
+			}
+		}
+		ac_arena_reset(&q->commit_arena);
+	}
+}
+
+static void release_held(ac_queue *q, bool committed)
+{
+	const uint8_t *bytes = ac_mpw_data(&q->held_bytes);
+	ac_mpw err;
+
+	ac_mpw_init(&err);
+	write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
+	for (size_t i = 0; i < q->held_count; i++) {
+		held_msg *h = &q->held[i];
+		if (committed || !h->is_mutation) {
+			ac_actor_send(q->actor, h->to, &h->env, bytes + h->off, h->len);
+		} else if (h->to == AC_ACTOR_GATEWAY) {
+			ac_actor_send(q->actor, h->to, &h->env, ac_mpw_data(&err), ac_mpw_len(&err));
+		}
+	}
+	ac_mpw_fini(&err);
+	q->held_count = 0;
+	ac_mpw_reset(&q->held_bytes);
+}
+
+void ac_queue_commit_batch(void *state, ac_actor *a)
+{
+	ac_queue *q = state;
+	ac_err err = AC_OK;
+
+	(void)a;
+	if (q->dirty_count > 0) {
+		if ((err = ac_store_begin(q->store)) == AC_OK) {
+			if ((err = write_dirty(q)) == AC_OK) {
+				err = ac_store_commit(q->store); /* rolls back itself on failure */
+			} else {
+				ac_store_rollback(q->store);
+			}
+		}
+		if (err == AC_OK) {
+			settle_dirty(q);
+		} else {
+			ac_log(AC_LOG_ERR, "queue", "commit_failed", "tasks=%zu error=\"%s\"",
+			    q->dirty_count, ac_strerror(err));
+			restore_dirty(q);
+		}
+		q->dirty_count = 0;
+	}
+	release_held(q, err == AC_OK);
+}
+
+/* ---- startup ---- */
+
+typedef struct load_ctx {
+	ac_queue *q;
+	ac_arena arena;
+	size_t loaded, corrupt;
+} load_ctx;
+
+static bool load_row(void *arg, const ac_task_row *row)
+{
+	load_ctx *c = arg;
+	ac_task *t;
+
+	if (ac_task_decode(row->record, row->record_len, &c->arena, &t) != AC_OK) {
+		ac_log(AC_LOG_ERR, "queue", "record_corrupt", "task_id=%llu", (unsigned long long)row->id);
+		c->corrupt++;
+	} else if (ac_queue_state_insert(c->q->qs, t) != AC_OK) {
+		ac_task_free(t);
+	} else {
+		c->loaded++;
+	}
+	ac_arena_reset(&c->arena);
+	return true;
+}
+
+static bool load_key(void *arg, const ac_task_row *row)
+{
+	load_ctx *c = arg;
+
+	ac_queue_state_remember_key(c->q->qs, row->idempotency_key, strlen(row->idempotency_key),
+	    row->id, row->created_at_ms);
+	return true;
+}
+
+ac_err ac_queue_load(ac_queue *q)
+{
+	load_ctx c = { .q = q };
+	int64_t started = ac_clock_mono_ms();
+	uint64_t counts[AC_TASK_STATUS_COUNT] = { 0 };
+	ac_err err;
+
+	ac_arena_init(&c.arena);
+	err = ac_store_next_id(q->store, &q->next_id);
+	if (err == AC_OK) {
+		err = ac_store_load_live(q->store, load_row, &c);
+	}
+	if (err == AC_OK) {
+		err = ac_store_load_idempotency(q->store,
+		    ac_clock_wall_ms() - AC_IDEMPOTENCY_WINDOW_MS, load_key, &c);
+	}
+	if (err == AC_OK) {
+		err = ac_store_count_by_status(q->store, counts, AC_TASK_STATUS_COUNT);
+	}
+	ac_arena_fini(&c.arena);
+	for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
+		q->terminal_counts[s] = ac_task_status_is_terminal((ac_task_status)s) ? counts[s] : 0;
+	}
+	q->stored_next_id = q->next_id;
+	ac_log(err == AC_OK ? AC_LOG_INFO : AC_LOG_ERR, "queue", "loaded",
+	    "live_tasks=%zu corrupt=%zu next_id=%llu ms=%lld error=\"%s\"", c.loaded, c.corrupt,
+	    (unsigned long long)q->next_id, (long long)(ac_clock_mono_ms() - started),
+	    ac_strerror(err));
+	return err;
+}
+
+ac_task *ac_queue_lookup(ac_queue *q, uint64_t id, ac_arena *arena, ac_task **tmp, ac_err *err)
+{
+	ac_task *t = ac_queue_state_find(q->qs, id);
+	ac_task_row row;
+
+	*tmp = NULL;
+	if (t != NULL) {
+		return t;
+	}
+	*err = ac_store_get_task(q->store, id, &row);
+	if (*err == AC_OK) {
+		*err = ac_task_decode(row.record, row.record_len, arena, tmp);
+	}
+	return *tmp;
+}

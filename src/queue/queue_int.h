@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT
+ * Queue actor internals shared by queue.c (op handlers) and queue_batch.c (group
+ * commit, rollback, startup load). Not used outside src/queue/.
+ */
+#ifndef AC_QUEUE_QUEUE_INT_H
+#define AC_QUEUE_QUEUE_INT_H
+
+#include "codec/task_wire.h"
+#include "queue/queue.h"
+#include "queue/queue_state.h"
+#include "queue/task_codec.h"
+#include "store/store.h"
+
+/* A reply or event held until the batch commits. */
+typedef struct held_msg {
+	ac_env env;        /* reply envelope (to the gateway) or event (to telemetry) */
+	ac_actor_id to;
+	bool is_mutation;  /* replaced by `unavailable` when the commit fails */
+	size_t off, len;   /* bytes in ac_queue.held_bytes */
+} held_msg;
+
+struct ac_queue {
+	const ac_config *cfg;
+	ac_actor *actor;
+	ac_store *store;
+	ac_queue_state *qs;
+	uint64_t next_id;            /* next task id to hand out */
+	uint64_t stored_next_id;     /* the high-water mark the store has */
+	uint64_t terminal_counts[AC_TASK_STATUS_COUNT]; /* terminal rows in the store */
+	ac_task **dirty;             /* tasks changed in this batch (is_dirty set) */
+	size_t dirty_count, dirty_cap;
+	held_msg *held;
+	size_t held_count, held_cap;
+	ac_mpw held_bytes;
+	ac_mpw enc;                  /* record encoder for the commit */
+	ac_arena commit_arena;
+};
+
+/* queue_batch.c */
+/* Marks t changed in this batch. AC_ENOMEM. */
+ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t);
+/* Holds body as the reply to req (is_mutation: only valid if the batch commits). */
+void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, bool is_mutation);
+/* Holds a telemetry event (topic + data map) until the batch commits. */
+void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data);
+/* Holds an error reply. */
+void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char *message,
+    const char *field);
+/* on_drained: commit the batch, then release replies/events, or roll back. */
+void ac_queue_commit_batch(void *state, ac_actor *a);
+/* Loads the live tasks and idempotency keys from the store. */
+ac_err ac_queue_load(ac_queue *q);
+/* Finds a task in memory, else loads it from the store into *tmp (caller frees).
+ * Returns the task or NULL (AC_ENOTFOUND / AC_EIO in *err). */
+ac_task *ac_queue_lookup(ac_queue *q, uint64_t id, ac_arena *arena, ac_task **tmp, ac_err *err);
+
+#endif
