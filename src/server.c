@@ -8,6 +8,8 @@
 
 #include "gateway/gateway.h"
 #include "queue/queue.h"
+#include "registry/registry.h"
+#include "scheduler/scheduler.h"
 #include "rt/actor.h"
 #include "rt/log.h"
 #include "server.h"
@@ -18,6 +20,8 @@ struct ac_server {
 	ac_rt *rt;
 	ac_telemetry *telemetry;
 	ac_queue *queue;
+	ac_registry *registry;
+	ac_scheduler *scheduler;
 	ac_gateway *gateway;
 	char api_urls[AC_MAX_LISTEN * 300];
 	char pub_url[300];
@@ -42,14 +46,25 @@ ac_err ac_server_start(const ac_config *cfg, ac_server **out)
 	if ((err = ac_queue_start(s->rt, cfg, &s->queue)) != AC_OK) {
 		goto fail_queue;
 	}
+	if ((err = ac_registry_start(s->rt, cfg, &s->registry)) != AC_OK) {
+		goto fail_registry;
+	}
+	if ((err = ac_scheduler_start(s->rt, cfg, &s->scheduler)) != AC_OK) {
+		goto fail_scheduler;
+	}
 	err = ac_gateway_start(s->rt, cfg, &s->gateway, s->api_urls, sizeof(s->api_urls));
 	if (err != AC_OK) {
 		goto fail_gateway;
 	}
+	ac_gateway_forward_pipe_events(s->gateway);
 	*out = s;
 	return AC_OK;
 
 fail_gateway:
+	ac_scheduler_stop(s->scheduler);
+fail_scheduler:
+	ac_registry_stop(s->registry);
+fail_registry:
 	ac_queue_stop(s->queue);
 fail_queue:
 	ac_telemetry_stop(s->telemetry);
@@ -77,6 +92,8 @@ void ac_server_stop(ac_server *s)
 		return;
 	}
 	ac_gateway_quiesce(s->gateway);
+	ac_scheduler_stop(s->scheduler); /* answers held fetches `unavailable` */
+	ac_registry_stop(s->registry);
 	ac_queue_stop(s->queue);
 	ac_gateway_stop(s->gateway);
 	ac_telemetry_stop(s->telemetry);

@@ -63,8 +63,18 @@ typedef enum ac_msg_type {
 	AC_MSG_TEL_COUNT,          /* body: {name, delta} counter increment */
 	AC_MSG_STATS_COLLECT,      /* stats request on its way: body {section: map, ...} */
 
-	/* from the gateway to the registry */
-	AC_MSG_PIPE_CLOSED,        /* body: {pipe} */
+	/* from the gateway to the registry, and on to the scheduler */
+	AC_MSG_PIPE_CLOSED,        /* env.pipe_id names the connection that closed */
+
+	/* agents and assignment (codec/agent_wire.h has the bodies) */
+	AC_MSG_FETCH,              /* registry -> scheduler: a fetch with the agent's profile */
+	AC_MSG_ASSIGN,             /* scheduler -> queue: proposal, env = the fetch's */
+	AC_MSG_ASSIGN_REJECTED,    /* queue -> scheduler: proposal refused, env = the fetch's */
+	AC_MSG_TASK_EVENTS,        /* queue -> scheduler: tasks queued / removed */
+	AC_MSG_AGENT_NOTES,        /* queue -> registry: agents seen, their task state */
+	AC_MSG_AGENT_GONE,         /* registry -> queue, scheduler: offline or bye */
+	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
+	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
 
 	AC_MSG_COUNT
 } ac_msg_type;

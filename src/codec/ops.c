@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "codec/agent_wire.h"
 #include "codec/ops.h"
 #include "codec/task_wire.h"
 
@@ -36,6 +37,7 @@ const ac_schema ac_req_token_revoke_schema =
 
 #define ANY_ROLE (AC_ROLE_ADMIN | AC_ROLE_CLIENT | AC_ROLE_AGENT)
 #define CLIENT_ROLES (AC_ROLE_ADMIN | AC_ROLE_CLIENT)
+#define AGENT_ROLES (AC_ROLE_ADMIN | AC_ROLE_AGENT)
 
 static const ac_op_desc ops[] = {
 	{ "ping", AC_MSG_OP_PING, AC_ACTOR_TELEMETRY, ANY_ROLE, false, &ac_req_empty_schema },
@@ -58,6 +60,24 @@ static const ac_op_desc ops[] = {
 	    &ac_req_task_id_schema },
 	{ "task.retry", AC_MSG_OP_TASK_RETRY, AC_ACTOR_QUEUE, CLIENT_ROLES, false,
 	    &ac_req_task_id_schema },
+	{ "agent.list", AC_MSG_OP_AGENT_LIST, AC_ACTOR_REGISTRY, CLIENT_ROLES, false,
+	    &ac_req_empty_schema },
+	{ "agent.hello", AC_MSG_OP_AGENT_HELLO, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
+	    &ac_req_agent_hello_schema },
+	{ "agent.heartbeat", AC_MSG_OP_AGENT_HEARTBEAT, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
+	    &ac_req_agent_heartbeat_schema },
+	{ "agent.fetch", AC_MSG_OP_AGENT_FETCH, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
+	    &ac_req_agent_fetch_schema },
+	{ "agent.bye", AC_MSG_OP_AGENT_BYE, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
+	    &ac_req_agent_only_schema },
+	{ "task.accept", AC_MSG_OP_TASK_ACCEPT, AC_ACTOR_QUEUE, AGENT_ROLES, true,
+	    &ac_req_task_accept_schema },
+	{ "task.progress", AC_MSG_OP_TASK_PROGRESS, AC_ACTOR_QUEUE, AGENT_ROLES, true,
+	    &ac_req_task_progress_schema },
+	{ "task.complete", AC_MSG_OP_TASK_COMPLETE, AC_ACTOR_QUEUE, AGENT_ROLES, true,
+	    &ac_req_task_complete_schema },
+	{ "task.fail", AC_MSG_OP_TASK_FAIL, AC_ACTOR_QUEUE, AGENT_ROLES, true,
+	    &ac_req_task_fail_schema },
 };
 
 const ac_op_desc *ac_op_lookup(const char *name, size_t len)

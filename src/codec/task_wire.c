@@ -74,6 +74,15 @@ static const ac_field spec_fields[] = {
 };
 const ac_schema ac_task_spec_schema = AC_SCHEMA("task.spec", W, spec_fields);
 
+static const ac_field route_fields[] = {
+	AC_F(W, needed_capabilities, "needed_capabilities", AC_FT_STRS, false),
+	AC_F(W, targets, "targets", AC_FT_STRS, false, .names = ac_target_names),
+	AC_F(W, model, "model", AC_FT_STR, false),
+	AC_F(W, repo, "repo", AC_FT_STR, false),
+	AC_F(W, complexity, "complexity", AC_FT_MAP, false),
+};
+const ac_schema ac_task_route_schema = AC_SCHEMA("task.route", W, route_fields);
+
 /* Public record order: identity, state, spec, outcome. The stored-only fields come
  * last so the public schema is a prefix of the stored one. */
 static const ac_field stored_fields[] = {

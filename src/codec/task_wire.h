@@ -112,6 +112,9 @@ typedef struct ac_task_wire {
 extern const ac_schema ac_task_submit_schema;
 /* The fields fixed at submit that the queue keeps as one encoded blob. */
 extern const ac_schema ac_task_spec_schema;
+/* What the scheduler needs of a task's spec: capabilities, targets, model, repo,
+ * complexity. */
+extern const ac_schema ac_task_route_schema;
 /* The task as replies show it (DESIGN §3). */
 extern const ac_schema ac_task_public_schema;
 /* The task as the store keeps it: public fields plus the fencing memory. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/agent_wire.h"
 #include "codec/ops.h"
 #include "queue/queue_int.h"
 #include "rt/clock.h"
@@ -14,7 +15,6 @@
 
 #define PRUNE_INTERVAL_MS 60000
 #define PRUNE_BATCH 1000
-enum { TIMER_PRUNE = 1 };
 
 static void write_ok(ac_mpw *w, uint32_t fields)
 {
@@ -141,6 +141,7 @@ static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, 
 		    t->id, now);
 	}
 	publish_task_event(q, "task.submitted", t, "tier", ac_tier_names[t->tier]);
+	ac_queue_sched_queued(q, t, NULL);
 	if (ac_complexity_disagrees(&c)) {
 		publish_disagreement(q, t, &c);
 	}
@@ -258,6 +259,20 @@ static void on_get(void *state, ac_call *call)
 	ac_task_free(tmp);
 }
 
+/* What the scheduler and the agent must learn of a cancel or retry. */
+static void tell_others(ac_queue *q, ac_task *t, ac_task_status before)
+{
+	if (t->status == AC_TASK_QUEUED) {
+		ac_queue_sched_queued(q, t, NULL);
+	} else if (before == AC_TASK_QUEUED) {
+		ac_queue_sched_removed(q, t);
+	} else if ((before == AC_TASK_ASSIGNED || before == AC_TASK_WORKING) && t->assigned_to) {
+		ac_queue_disarm(q, t);
+		ac_queue_abort_note(q, t->assigned_to, t->id);
+		ac_queue_agent_note(q, t->assigned_to, "idle", 0);
+	}
+}
+
 /* Applies a transition to a task, in memory or loaded from the store for it. */
 static void transition(ac_queue *q, ac_call *call,
     ac_err (*apply)(ac_queue_state *, ac_task *, int64_t), const char *topic,
@@ -265,6 +280,7 @@ static void transition(ac_queue *q, ac_call *call,
 {
 	const ac_req_task_id *req = call->req;
 	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_task_status before;
 	ac_task *t, *tmp;
 	ac_err err;
 
@@ -280,6 +296,7 @@ static void transition(ac_queue *q, ac_call *call,
 	if (tmp != NULL) {
 		q->terminal_counts[t->status]--; /* counted again when it is terminal once more */
 	}
+	before = t->status;
 	if ((err = apply(q->qs, t, ac_clock_wall_ms())) != AC_OK ||
 	    (err = ac_queue_mark_dirty(q, t)) != AC_OK) {
 		if (tmp != NULL) {
@@ -290,6 +307,7 @@ static void transition(ac_queue *q, ac_call *call,
 		    err == AC_ECONFLICT ? conflict : "out of memory", NULL);
 		return;
 	}
+	tell_others(q, t, before);
 	publish_task_event(q, topic, t, NULL, NULL);
 	write_ok(w, 1);
 	write_task_field(w, t, call->arena);
@@ -459,7 +477,7 @@ static void on_stats(void *state, ac_call *call)
 		ac_mpw_key(w, ac_priority_names[p]);
 		ac_mpw_u64(w, by_prio[p]);
 	}
-	ac_actor_forward(call->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
+	ac_actor_forward(call->actor, AC_ACTOR_REGISTRY, &call->env, AC_MSG_STATS_COLLECT, w);
 }
 
 /* ---- actor ---- */
@@ -471,6 +489,7 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 	uint32_t deleted = 0;
 
 	if (t->kind != TIMER_PRUNE) {
+		ac_queue_on_task_timer(q, t);
 		return;
 	}
 	ac_queue_state_expire_keys(q->qs, now, 10000);
@@ -496,6 +515,7 @@ static ac_err queue_actor_start(void *state, ac_actor *a)
 	ac_queue *q = state;
 
 	q->actor = a;
+	ac_queue_after_load(q);
 	return ac_actor_timer_add(a, ac_clock_mono_ms() + 1000, TIMER_PRUNE, 0, NULL);
 }
 
@@ -507,6 +527,14 @@ static const ac_handler queue_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_OP_TASK_CANCEL] = { on_cancel, &ac_req_task_id_schema },
 	[AC_MSG_OP_TASK_RETRY] = { on_retry, &ac_req_task_id_schema },
 	[AC_MSG_OP_STATS] = { on_stats, &ac_req_empty_schema },
+	[AC_MSG_OP_TASK_ACCEPT] = { ac_queue_on_accept, &ac_req_task_accept_schema },
+	[AC_MSG_OP_TASK_PROGRESS] = { ac_queue_on_progress, &ac_req_task_progress_schema },
+	[AC_MSG_OP_TASK_COMPLETE] = { ac_queue_on_complete, &ac_req_task_complete_schema },
+	[AC_MSG_OP_TASK_FAIL] = { ac_queue_on_fail, &ac_req_task_fail_schema },
+	[AC_MSG_ASSIGN] = { ac_queue_on_assign, &ac_assign_msg_schema },
+	[AC_MSG_HELLO_FWD] = { ac_queue_on_hello, &ac_req_agent_only_schema },
+	[AC_MSG_HEARTBEAT_FWD] = { ac_queue_on_heartbeat, &ac_req_agent_only_schema },
+	[AC_MSG_AGENT_GONE] = { ac_queue_on_agent_gone, &ac_req_agent_only_schema },
 };
 
 static const ac_actor_def queue_def = {
@@ -525,7 +553,10 @@ static void queue_free(ac_queue *q)
 	ac_store_close(q->store);
 	ac_mpw_fini(&q->held_bytes);
 	ac_mpw_fini(&q->enc);
+	ac_mpw_fini(&q->sched_events);
+	ac_mpw_fini(&q->agent_notes);
 	ac_arena_fini(&q->commit_arena);
+	free(q->aborts);
 	free(q->dirty);
 	free(q->held);
 	free(q);
@@ -542,7 +573,10 @@ ac_err ac_queue_start(ac_rt *rt, const ac_config *cfg, ac_queue **out)
 	q->cfg = cfg;
 	ac_mpw_init(&q->held_bytes);
 	ac_mpw_init(&q->enc);
+	ac_mpw_init(&q->sched_events);
+	ac_mpw_init(&q->agent_notes);
 	ac_arena_init(&q->commit_arena);
+	q->rng = (uint64_t)ac_clock_mono_us() * 0x9e3779b97f4a7c15ull | 1;
 	if ((err = ac_queue_state_alloc(&q->qs)) != AC_OK ||
 	    (err = ac_store_open(cfg->data_dir, cfg->durability, &q->store)) != AC_OK ||
 	    (err = ac_queue_load(q)) != AC_OK ||

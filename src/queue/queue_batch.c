@@ -141,6 +141,17 @@ static void settle_dirty(ac_queue *q)
 	q->stored_next_id = q->next_id > q->stored_next_id ? q->next_id : q->stored_next_id;
 }
 
+static void recount_terminal(ac_queue *q)
+{
+	uint64_t counts[AC_TASK_STATUS_COUNT] = { 0 };
+
+	if (ac_store_count_by_status(q->store, counts, AC_TASK_STATUS_COUNT) == AC_OK) {
+		for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
+			q->terminal_counts[s] = ac_task_status_is_terminal((ac_task_status)s) ? counts[s] : 0;
+		}
+	}
+}
+
 /* Puts back the stored version of every changed task (or drops a new one). */
 static void restore_dirty(ac_queue *q)
 {
@@ -154,10 +165,13 @@ static void restore_dirty(ac_queue *q)
 		ac_task_free(mem);
 		if (ac_store_get_task(q->store, id, &row) == AC_OK &&
 		    ac_task_decode(row.record, row.record_len, &q->commit_arena, &stored) == AC_OK) {
-			if (ac_task_status_is_terminal(stored->status)) {
+			if (ac_task_status_is_terminal(stored->status) ||
+			    ac_queue_state_insert(q->qs, stored) != AC_OK) {
 				ac_task_free(stored);
+			} else if (stored->status == AC_TASK_QUEUED) {
+				ac_queue_sched_queued(q, stored, NULL); /* the scheduler may have dropped it */
 			} else {
-				ac_queue_state_insert(q->qs, stored);
+				ac_queue_rearm(q, stored);
 			}
 			if (row.idempotency_key != NULL) {
 				ac_queue_state_remember_key(q->qs, row.idempotency_key,
@@ -177,15 +191,49 @@ static void release_held(ac_queue *q, bool committed)
 	write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
 	for (size_t i = 0; i < q->held_count; i++) {
 		held_msg *h = &q->held[i];
+		ac_env reply = { .type = AC_MSG_GW_REPLY, .corr_id = h->env.corr_id };
 		if (committed || !h->is_mutation) {
 			ac_actor_send(q->actor, h->to, &h->env, bytes + h->off, h->len);
-		} else if (h->to == AC_ACTOR_GATEWAY) {
-			ac_actor_send(q->actor, h->to, &h->env, ac_mpw_data(&err), ac_mpw_len(&err));
+		} else if (h->env.corr_id != 0) {
+			/* a reply, or a request passed on with its reply handle */
+			ac_actor_send(q->actor, AC_ACTOR_GATEWAY, &reply, ac_mpw_data(&err), ac_mpw_len(&err));
 		}
 	}
 	ac_mpw_fini(&err);
 	q->held_count = 0;
 	ac_mpw_reset(&q->held_bytes);
+	ac_queue_flush_notes(q);
+}
+
+/* Sends one message of {key: [items]} built from n items already in w. */
+static void send_list(ac_queue *q, ac_actor_id to, ac_msg_type type, const char *key, ac_mpw *w,
+    uint32_t *n)
+{
+	ac_mpw m;
+	ac_env env = { .type = (uint16_t)type };
+
+	if (*n == 0) {
+		return;
+	}
+	ac_mpw_init(&m);
+	ac_mpw_map(&m, 1);
+	ac_mpw_key(&m, key);
+	ac_mpw_array(&m, *n);
+	ac_mpw_raw(&m, ac_mpw_data(w), ac_mpw_len(w));
+	if (m.err == AC_OK && w->err == AC_OK) {
+		ac_actor_send(q->actor, to, &env, ac_mpw_data(&m), ac_mpw_len(&m));
+	}
+	ac_mpw_fini(&m);
+	ac_mpw_reset(w);
+	*n = 0;
+}
+
+void ac_queue_flush_notes(ac_queue *q)
+{
+	send_list(q, AC_ACTOR_SCHEDULER, AC_MSG_TASK_EVENTS, "tasks", &q->sched_events,
+	    &q->sched_event_count);
+	send_list(q, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &q->agent_notes,
+	    &q->agent_note_count);
 }
 
 void ac_queue_commit_batch(void *state, ac_actor *a)
@@ -207,7 +255,13 @@ void ac_queue_commit_batch(void *state, ac_actor *a)
 		} else {
 			ac_log(AC_LOG_ERR, "queue", "commit_failed", "tasks=%zu error=\"%s\"",
 			    q->dirty_count, ac_strerror(err));
+			/* what the batch told nobody yet is void; the restore says what holds */
+			ac_mpw_reset(&q->sched_events);
+			q->sched_event_count = 0;
+			ac_mpw_reset(&q->agent_notes);
+			q->agent_note_count = 0;
 			restore_dirty(q);
+			recount_terminal(q);
 		}
 		q->dirty_count = 0;
 	}

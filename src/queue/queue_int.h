@@ -19,6 +19,15 @@ typedef struct held_msg {
 	size_t off, len;   /* bytes in ac_queue.held_bytes */
 } held_msg;
 
+typedef struct abort_note {
+	char agent_id[129];
+	uint64_t task_id;
+} abort_note;
+
+#define AC_ABORT_NOTES_MAX 10000
+
+enum { TIMER_PRUNE = 1, TIMER_ACCEPT, TIMER_LEASE, TIMER_GRACE };
+
 struct ac_queue {
 	const ac_config *cfg;
 	ac_actor *actor;
@@ -33,8 +42,43 @@ struct ac_queue {
 	size_t held_count, held_cap;
 	ac_mpw held_bytes;
 	ac_mpw enc;                  /* record encoder for the commit */
+	ac_mpw sched_events;         /* task summaries for the scheduler, sent at commit */
+	uint32_t sched_event_count;
+	ac_mpw agent_notes;          /* agent notes for the registry, sent at commit */
+	uint32_t agent_note_count;
+	abort_note *aborts;          /* tasks each agent must stop (cancelled, reclaimed) */
+	size_t abort_count, abort_cap;
+	uint64_t rng;                /* xorshift state for retry jitter */
 	ac_arena commit_arena;
 };
+
+/* queue_agent.c: the handlers of agent ops and assignment, and the task timers */
+void ac_queue_on_assign(void *state, ac_call *call);
+void ac_queue_on_accept(void *state, ac_call *call);
+void ac_queue_on_progress(void *state, ac_call *call);
+void ac_queue_on_complete(void *state, ac_call *call);
+void ac_queue_on_fail(void *state, ac_call *call);
+void ac_queue_on_hello(void *state, ac_call *call);
+void ac_queue_on_heartbeat(void *state, ac_call *call);
+void ac_queue_on_agent_gone(void *state, ac_call *call);
+void ac_queue_on_task_timer(ac_queue *q, const ac_timer_entry *e);
+/* Tells the scheduler that t is queued (avoid: the agent that just lost it, or NULL). */
+void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid);
+/* Tells the scheduler that queued task t left the queue another way. */
+void ac_queue_sched_removed(ac_queue *q, const ac_task *t);
+/* Records that agent (was active and) now has state for task_id (state NULL: seen). */
+void ac_queue_agent_note(ac_queue *q, const char *agent, const char *state, uint64_t task_id);
+/* Asks agent to stop task_id at its next heartbeat/progress. */
+void ac_queue_abort_note(ac_queue *q, const char *agent, uint64_t task_id);
+/* After a restart: arm the grace timer of every in-flight task and send the queued
+ * ones to the scheduler. */
+void ac_queue_after_load(ac_queue *q);
+/* Cancels t's timer. */
+void ac_queue_disarm(ac_queue *q, ac_task *t);
+/* Arms the timer an in-flight task needs (accept timeout or lease). */
+void ac_queue_rearm(ac_queue *q, ac_task *t);
+/* Sends the collected scheduler events and agent notes. */
+void ac_queue_flush_notes(ac_queue *q);
 
 /* queue_batch.c */
 /* Marks t changed in this batch. AC_ENOMEM. */

@@ -27,6 +27,7 @@ struct ac_queue_state {
 	lane lanes[AC_PRIO_COUNT];
 	uint64_t by_status[AC_TASK_STATUS_COUNT];
 	uint64_t queued_by_prio[AC_PRIO_COUNT];
+	ac_task *flight_head; /* assigned and working tasks, newest first */
 };
 
 static const bool is_terminal_status[AC_TASK_STATUS_COUNT] = {
@@ -65,7 +66,7 @@ void ac_task_free(ac_task *t)
 	if (t == NULL) {
 		return;
 	}
-	AC_ASSERT(!t->in_lane);
+	AC_ASSERT(!t->in_lane && !t->in_flight);
 	char **strs[] = { &t->assigned_to, &t->last_error, &t->pending_reason, &t->submitted_by,
 		&t->idempotency_key, &t->applied_agent };
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -74,9 +75,10 @@ void ac_task_free(ac_task *t)
 	clear_blob(&t->spec);
 	clear_blob(&t->result);
 	clear_blob(&t->decision);
-	for (size_t i = 0; i < AC_HISTORY_MAX; i++) {
+	for (size_t i = 0; i < t->history_cap; i++) {
 		free(t->history[i].detail);
 	}
+	free(t->history);
 	free(t);
 }
 
@@ -102,6 +104,17 @@ void ac_task_add_history(ac_task *t, int64_t at_ms, const char *event, const cha
 
 	AC_ASSERT(event != NULL && t->history_head < AC_HISTORY_MAX &&
 	    t->history_count <= AC_HISTORY_MAX);
+	if (t->history_count == t->history_cap && t->history_cap < AC_HISTORY_MAX) {
+		uint32_t cap = t->history_cap ? t->history_cap * 2 : 4;
+		ac_history_item *grown;
+		cap = cap > AC_HISTORY_MAX ? AC_HISTORY_MAX : cap;
+		if ((grown = realloc(t->history, cap * sizeof(*grown))) == NULL) {
+			return; /* history is best effort; the task itself is unaffected */
+		}
+		memset(grown + t->history_cap, 0, (cap - t->history_cap) * sizeof(*grown));
+		t->history = grown;
+		t->history_cap = cap;
+	}
 	h = &t->history[t->history_head];
 	clear_str(&h->detail); /* the oldest entry's, once the ring is full */
 	h->at_ms = at_ms;
@@ -172,7 +185,38 @@ static void unlink_from_lane(ac_queue_state *qs, ac_task *t)
 
 /* The one place a held task changes status. Entering queued links it at its
  * (enqueued_at_ms, id) position, so set enqueued_at_ms first. */
-static void set_status(ac_queue_state *qs, ac_task *t, ac_task_status s)
+static bool is_in_flight_status(ac_task_status s)
+{
+	return s == AC_TASK_ASSIGNED || s == AC_TASK_WORKING;
+}
+
+static void link_in_flight(ac_queue_state *qs, ac_task *t)
+{
+	t->flight_prev = NULL;
+	t->flight_next = qs->flight_head;
+	if (qs->flight_head != NULL) {
+		qs->flight_head->flight_prev = t;
+	}
+	qs->flight_head = t;
+	t->in_flight = true;
+}
+
+static void unlink_from_flight(ac_queue_state *qs, ac_task *t)
+{
+	if (t->flight_prev != NULL) {
+		t->flight_prev->flight_next = t->flight_next;
+	} else {
+		qs->flight_head = t->flight_next;
+	}
+	if (t->flight_next != NULL) {
+		t->flight_next->flight_prev = t->flight_prev;
+	}
+	t->flight_prev = t->flight_next = NULL;
+	t->in_flight = false;
+}
+
+/* Keeps lanes, the in-flight list and the counts right; every status change goes here. */
+void ac_queue_state_set_status(ac_queue_state *qs, ac_task *t, ac_task_status s)
 {
 	AC_ASSERT((unsigned)s < AC_TASK_STATUS_COUNT && qs->by_status[t->status] > 0);
 	if (t->status == s) {
@@ -181,11 +225,27 @@ static void set_status(ac_queue_state *qs, ac_task *t, ac_task_status s)
 	if (t->in_lane) {
 		unlink_from_lane(qs, t);
 	}
+	if (t->in_flight && !is_in_flight_status(s)) {
+		unlink_from_flight(qs, t);
+	}
 	qs->by_status[t->status]--;
 	qs->by_status[s]++;
 	t->status = s;
 	if (s == AC_TASK_QUEUED) {
 		link_in_lane(qs, t);
+	}
+	if (!t->in_flight && is_in_flight_status(s)) {
+		link_in_flight(qs, t);
+	}
+}
+
+void ac_queue_state_walk_in_flight(const ac_queue_state *qs, ac_task_fn fn, void *ctx)
+{
+	for (ac_task *t = qs->flight_head, *next; t != NULL; t = next) {
+		next = t->flight_next; /* fn may change t's status */
+		if (!fn(ctx, t)) {
+			return;
+		}
 	}
 }
 
@@ -213,6 +273,7 @@ void ac_queue_state_free(ac_queue_state *qs)
 		ac_task *t = qs->ids.slots[i].val;
 		if (t != NULL) {
 			t->in_lane = false;
+			t->in_flight = false;
 			ac_task_free(t);
 		}
 	}
@@ -259,6 +320,9 @@ ac_err ac_queue_state_insert(ac_queue_state *qs, ac_task *t)
 	if (t->status == AC_TASK_QUEUED) {
 		link_in_lane(qs, t);
 	}
+	if (is_in_flight_status(t->status)) {
+		link_in_flight(qs, t);
+	}
 	return AC_OK;
 }
 
@@ -271,6 +335,9 @@ ac_task *ac_queue_state_take(ac_queue_state *qs, uint64_t id)
 	}
 	if (t->in_lane) {
 		unlink_from_lane(qs, t);
+	}
+	if (t->in_flight) {
+		unlink_from_flight(qs, t);
 	}
 	AC_ASSERT(qs->by_status[t->status] > 0);
 	qs->by_status[t->status]--;
@@ -389,7 +456,7 @@ ac_err ac_task_cancel(ac_queue_state *qs, ac_task *t, int64_t now_ms)
 	if (is_terminal_status[t->status]) {
 		return AC_ECONFLICT;
 	}
-	set_status(qs, t, AC_TASK_CANCELLED);
+	ac_queue_state_set_status(qs, t, AC_TASK_CANCELLED);
 	clear_str(&t->pending_reason); /* it only explains a wait in the queue */
 	t->updated_at_ms = now_ms;
 	ac_task_add_history(t, now_ms, "cancelled", NULL);
@@ -411,7 +478,7 @@ ac_err ac_task_retry(ac_queue_state *qs, ac_task *t, int64_t now_ms)
 	clear_str(&t->pending_reason);
 	t->not_before_ms = 0;
 	t->enqueued_at_ms = t->updated_at_ms = now_ms;
-	set_status(qs, t, AC_TASK_QUEUED); /* after enqueued_at_ms: it decides the position */
+	ac_queue_state_set_status(qs, t, AC_TASK_QUEUED); /* after enqueued_at_ms: it decides the position */
 	ac_task_add_history(t, now_ms, "retried", NULL);
 	return AC_OK;
 }

@@ -50,8 +50,13 @@ struct ac_task {
 	uint32_t spec_count;          /* entries in spec */
 	ac_blob result;               /* one encoded value */
 	ac_blob decision;             /* routing_decision map */
-	ac_history_item history[AC_HISTORY_MAX]; /* ring, newest at history_head - 1 */
-	uint32_t history_head, history_count;
+	/* History ring, newest at history_head - 1. Storage grows 4, 8, 16, 32, 50 entries
+	 * (most tasks have a handful), so it wraps only once it holds AC_HISTORY_MAX. */
+	ac_history_item *history;
+	uint32_t history_cap, history_head, history_count;
+	uint64_t timer_id;            /* the queue actor's pending timer for this task, 0 = none */
+	ac_task *flight_prev, *flight_next; /* in-flight list (assigned/working), queue_state's */
+	bool in_flight;
 	char *applied_agent;          /* last applied complete/fail (fencing memory) */
 	uint32_t applied_generation;
 	ac_fenced_op applied_op;
@@ -145,6 +150,40 @@ ac_err ac_task_cancel(ac_queue_state *qs, ac_task *t, int64_t now_ms);
  * assignment, last_error, pending_reason and not_before_ms cleared, enqueued now (the
  * tail of its lane). AC_ECONFLICT otherwise (nothing changed). t must be in qs. */
 ac_err ac_task_retry(ac_queue_state *qs, ac_task *t, int64_t now_ms);
+
+/* Changes t's status keeping lanes, the in-flight list and the counts right. For the
+ * transition functions (queue_state.c, task_fsm.c) only. */
+void ac_queue_state_set_status(ac_queue_state *qs, ac_task *t, ac_task_status s);
+/* Calls fn for every assigned or working task (fn may change that task). */
+void ac_queue_state_walk_in_flight(const ac_queue_state *qs, ac_task_fn fn, void *ctx);
+
+/* --- the agent-facing transitions (task_fsm.c) --- */
+/* queued -> assigned, or working when accept: generation + 1, assigned_to = agent,
+ * assigned_at now, pending_reason cleared. AC_ECONFLICT unless queued; AC_ESTALE when
+ * the generation is not expected_generation. */
+ac_err ac_task_assign(ac_queue_state *qs, ac_task *t, uint32_t expected_generation,
+    const char *agent, bool accept, int64_t now_ms);
+/* Fencing of accept/progress/complete/fail (DESIGN §4): AC_OK to apply; AC_OK with
+ * *is_repeat for a complete/fail that was already applied with this agent and
+ * generation; AC_ESTALE for another agent or generation; AC_ECONFLICT when the status
+ * does not allow op (AC_FENCED_NONE stands for accept/progress). */
+ac_err ac_task_fence(const ac_task *t, const char *agent, size_t agent_len, uint32_t generation,
+    ac_fenced_op op, bool *is_repeat);
+/* assigned -> working. */
+ac_err ac_task_accept(ac_queue_state *qs, ac_task *t, int64_t now_ms);
+/* assigned/working -> completed; remembers the applied (agent, generation). */
+ac_err ac_task_complete(ac_queue_state *qs, ac_task *t, int64_t now_ms);
+/* assigned/working: retry_count + 1; back to queued (not before now + backoff_ms) when
+ * retryable and attempts remain (max_retries 0 behaves as 1), else dead_letter with
+ * error. *is_dead tells which. */
+ac_err ac_task_fail(ac_queue_state *qs, ac_task *t, const char *error, bool retryable,
+    int64_t backoff_ms, int64_t now_ms, bool *is_dead);
+/* assigned/working -> queued with reclaim_count + 1 (reason in history), or
+ * dead_letter "too_many_reclaims" when reclaim_count reaches max_reclaims. */
+ac_err ac_task_reclaim(ac_queue_state *qs, ac_task *t, const char *reason,
+    uint32_t max_reclaims, int64_t now_ms, bool *is_dead);
+/* queued -> dead_letter "ttl_expired". */
+ac_err ac_task_expire(ac_queue_state *qs, ac_task *t, int64_t now_ms);
 
 /* Structural check of the whole state (lanes, counts, map) for asserts and tests. */
 bool ac_queue_state_check(const ac_queue_state *qs);

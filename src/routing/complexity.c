@@ -1,143 +1,207 @@
 /* SPDX-License-Identifier: MIT
- * Complexity classification (DESIGN §5.1): word/file/step signals, keyword matching at
- * word starts with ASCII case folding, and the four rules, first match wins. Pure.
+ * Task complexity heuristic of DESIGN §5.1 (the reference's complexity.ex with its two
+ * fixes: word-start keyword matching, and no keyword-less trivial from the votes) and
+ * the wire map it is published as. Pure: no state, no allocation, no I/O.
  */
-#include <string.h>
-
 #include "routing/complexity.h"
 
-const char *const ac_tier_names[] = { "trivial", "standard", "complex", "unknown", NULL };
+#include <stdint.h>
 
-static const char *const complex_keywords[] = { "refactor", "architect", "migration",
-	"redesign", "migrate", "security", "overhaul", "rewrite", NULL };
-static const char *const trivial_keywords[] = { "fix typo", "update readme", "bump version",
-	"rename", "typo", "format", "lint", "version bump", NULL };
+#include "rt/assert.h"
 
-static bool is_alnum_ascii(char c)
+const char *const ac_tier_names[] = {
+	[AC_TIER_TRIVIAL] = "trivial",
+	[AC_TIER_STANDARD] = "standard",
+	[AC_TIER_COMPLEX] = "complex",
+	[AC_TIER_UNKNOWN] = "unknown",
+	[AC_TIER_COUNT] = NULL,
+};
+
+/* Any of these makes a task complex (rule 2), whatever the other signals say. */
+static const char *const complex_keywords[] = {
+	"refactor", "architect", "migration", "redesign",
+	"migrate", "security", "overhaul", "rewrite",
+};
+
+/* Any of these makes a small task trivial (rule 3). Multi-word keywords match only
+ * with exactly one ' ' between the words, as in the reference's substring search. */
+static const char *const trivial_keywords[] = {
+	"fix typo", "update readme", "bump version", "rename",
+	"typo", "format", "lint", "version bump",
+};
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Thresholds of rules 2..4: fewer than FEW_WORDS words is short, more than MANY_WORDS
+ * is long; more than MANY_HINTS files or steps is a lot (and disables rule 3). */
+enum { FEW_WORDS = 10, MANY_WORDS = 50, MANY_HINTS = 3 };
+
+/* One vote of rule 4: value < trivial_below votes trivial, value > complex_above votes
+ * complex, anything between votes standard. */
+typedef struct vote_rule {
+	uint32_t value;
+	uint32_t trivial_below;
+	uint32_t complex_above;
+} vote_rule;
+
+/* Tie-break order of rule 4: with three votes only 1-1-1 ties, and it goes to standard. */
+static const ac_tier vote_preference[] = { AC_TIER_STANDARD, AC_TIER_COMPLEX, AC_TIER_TRIVIAL };
+
+static bool is_ascii_alnum(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool is_space_ascii(char c)
+static bool is_ascii_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+	return c == ' ' || (c >= '\t' && c <= '\r'); /* \t \n \v \f \r */
 }
 
-static char fold(char c)
+static unsigned char fold_ascii(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* True when kw starts at a word start somewhere in s[0..len). */
-static bool has_keyword(const char *s, size_t len, const char *kw)
+/* True when the lowercase keyword kw starts at p[0..len), ASCII case folded. */
+static bool has_prefix_folded(const unsigned char *p, size_t len, const char *kw)
 {
-	size_t k = strlen(kw);
+	size_t i;
 
-	for (size_t i = 0; i + k <= len; i++) {
-		size_t j = 0;
-		if (i > 0 && is_alnum_ascii(s[i - 1])) {
-			continue;
+	for (i = 0; kw[i] != '\0'; i++) {
+		if (i >= len || fold_ascii(p[i]) != (unsigned char)kw[i]) {
+			return false;
 		}
-		while (j < k && fold(s[i + j]) == kw[j]) {
-			j++;
-		}
-		if (j == k) {
+	}
+	return true;
+}
+
+/* True when kw occurs in s at a word start: at offset 0 or after a byte that is not
+ * an ASCII letter or digit (so "format" is found in "re-format", not "information"). */
+static bool contains_word_start(const unsigned char *s, size_t len, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		bool is_word_start = i == 0 || !is_ascii_alnum(s[i - 1]);
+
+		if (is_word_start && has_prefix_folded(s + i, len - i, kw)) {
 			return true;
 		}
 	}
 	return false;
 }
 
-static bool any_keyword(const char *s, size_t len, const char *const *list)
+static bool contains_any(const unsigned char *s, size_t len, const char *const *kws, size_t count)
 {
-	for (int i = 0; list[i] != NULL; i++) {
-		if (has_keyword(s, len, list[i])) {
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (contains_word_start(s, len, kws[i])) {
 			return true;
 		}
 	}
 	return false;
 }
 
-static uint32_t count_words(const char *s, size_t len)
+/* Runs of ASCII whitespace separate words; empty pieces are not words. */
+static uint32_t count_words(const unsigned char *s, size_t len)
 {
-	uint32_t n = 0;
+	uint32_t count = 0;
 	bool in_word = false;
+	size_t i;
 
-	for (size_t i = 0; i < len; i++) {
-		bool space = is_space_ascii(s[i]);
-		if (!space && !in_word) {
-			n++;
+	for (i = 0; i < len; i++) {
+		bool is_space = is_ascii_space(s[i]);
+
+		if (!is_space && !in_word && count < UINT32_MAX) {
+			count++;
 		}
-		in_word = !space;
+		in_word = !is_space;
 	}
-	return n;
+	return count;
 }
 
-static ac_tier vote_count(uint32_t n)
+static ac_tier vote_of(const vote_rule *r)
 {
-	return n == 0 ? AC_TIER_TRIVIAL : (n <= 3 ? AC_TIER_STANDARD : AC_TIER_COMPLEX);
+	if (r->value < r->trivial_below) {
+		return AC_TIER_TRIVIAL;
+	}
+	return r->value > r->complex_above ? AC_TIER_COMPLEX : AC_TIER_STANDARD;
 }
 
-/* Rule 4: three votes, most wins, ties -> standard; never trivial (DESIGN §5.1 fix). */
-static void vote(ac_complexity *c)
+/* Rule 4. A trivial majority becomes standard with the share of standard votes as its
+ * confidence (DESIGN §5.1 second fix): trivial means "no LLM" and needs a keyword. */
+static void classify_by_votes(ac_complexity *out)
 {
+	const vote_rule rules[] = {
+		{ out->word_count, FEW_WORDS, MANY_WORDS },
+		{ out->file_count, 1, MANY_HINTS },
+		{ out->verification_count, 1, MANY_HINTS },
+	};
 	unsigned votes[AC_TIER_COUNT] = { 0 };
-	ac_tier win = AC_TIER_STANDARD;
+	ac_tier winner = vote_preference[0];
+	size_t i;
 
-	votes[c->word_count < 10 ? AC_TIER_TRIVIAL :
-	      (c->word_count > 50 ? AC_TIER_COMPLEX : AC_TIER_STANDARD)]++;
-	votes[vote_count(c->file_count)]++;
-	votes[vote_count(c->verification_count)]++;
-	if (votes[AC_TIER_COMPLEX] > votes[AC_TIER_STANDARD] &&
-	    votes[AC_TIER_COMPLEX] > votes[AC_TIER_TRIVIAL]) {
-		win = AC_TIER_COMPLEX;
-	} else if (votes[AC_TIER_TRIVIAL] > votes[AC_TIER_STANDARD] &&
-	           votes[AC_TIER_TRIVIAL] > votes[AC_TIER_COMPLEX]) {
-		win = AC_TIER_TRIVIAL;
+	for (i = 0; i < COUNT_OF(rules); i++) {
+		votes[vote_of(&rules[i])]++;
 	}
-	if (win == AC_TIER_TRIVIAL) {
-		win = AC_TIER_STANDARD; /* trivial needs a trivial keyword */
+	for (i = 1; i < COUNT_OF(vote_preference); i++) {
+		if (votes[vote_preference[i]] > votes[winner]) {
+			winner = vote_preference[i];
+		}
 	}
-	c->inferred_tier = win;
-	c->confidence = votes[win] / 3.0;
+	if (winner == AC_TIER_TRIVIAL) {
+		winner = AC_TIER_STANDARD;
+	}
+	out->inferred_tier = winner;
+	out->confidence = votes[winner] / (double)COUNT_OF(rules); /* unrounded: 2/3.0 */
 }
 
-static void infer(const ac_complexity_input *in, ac_complexity *c)
+/* Rules 1..4 over the signals already in out; first match wins. */
+static void infer(ac_complexity *out)
 {
-	const char *s = in->description != NULL ? in->description : "";
-	size_t len = in->description != NULL ? in->description_len : 0;
+	if (out->word_count == 0 && out->file_count == 0 && out->verification_count == 0
+	    && !out->has_complex_keyword && !out->has_trivial_keyword) {
+		out->inferred_tier = AC_TIER_UNKNOWN;
+		out->confidence = 0.0;
+	} else if (out->has_complex_keyword) {
+		unsigned support = (out->file_count > MANY_HINTS)
+		    + (out->verification_count > MANY_HINTS) + (out->word_count > MANY_WORDS);
 
-	c->word_count = count_words(s, len);
-	c->file_count = in->file_count;
-	c->verification_count = in->verification_count;
-	c->has_complex_keyword = any_keyword(s, len, complex_keywords);
-	c->has_trivial_keyword = any_keyword(s, len, trivial_keywords);
-	if (c->word_count == 0 && c->file_count == 0 && c->verification_count == 0 &&
-	    !c->has_complex_keyword && !c->has_trivial_keyword) {
-		c->inferred_tier = AC_TIER_UNKNOWN;
-		c->confidence = 0.0;
-	} else if (c->has_complex_keyword) {
-		c->inferred_tier = AC_TIER_COMPLEX;
-		c->confidence = 0.7 + 0.1 * (c->file_count > 3) + 0.1 * (c->verification_count > 3) +
-		    0.1 * (c->word_count > 50);
-	} else if (c->has_trivial_keyword && c->file_count <= 3 && c->verification_count <= 3) {
-		c->inferred_tier = AC_TIER_TRIVIAL;
-		c->confidence = c->word_count < 10 ? 0.9 : 0.75;
+		out->inferred_tier = AC_TIER_COMPLEX;
+		out->confidence = 0.7 + 0.1 * support; /* unrounded: 0.7999999999999999 */
+	} else if (out->has_trivial_keyword && out->file_count <= MANY_HINTS
+	    && out->verification_count <= MANY_HINTS) {
+		out->inferred_tier = AC_TIER_TRIVIAL;
+		out->confidence = out->word_count < FEW_WORDS ? 0.9 : 0.75;
 	} else {
-		vote(c);
+		classify_by_votes(out);
 	}
-	if (c->confidence > 1.0) {
-		c->confidence = 1.0;
+	if (out->confidence > 1.0) {
+		out->confidence = 1.0; /* 0.7 + 0.1 * 3 is 1.0000000000000002 */
 	}
 }
 
 void ac_complexity_classify(const ac_complexity_input *in, ac_complexity *out)
 {
-	memset(out, 0, sizeof(*out));
-	infer(in, out);
-	out->has_explicit = in->has_explicit;
-	out->explicit_tier = in->explicit_tier;
-	out->is_explicit_source = in->has_explicit;
+	const unsigned char *s = (const unsigned char *)in->description;
+	size_t len = s != NULL ? in->description_len : 0;
+
+	AC_ASSERT(s != NULL || in->description_len == 0);
+	AC_ASSERT(!in->has_explicit || (unsigned)in->explicit_tier < AC_TIER_COUNT);
+	*out = (ac_complexity){
+		.has_explicit = in->has_explicit,
+		.explicit_tier = in->has_explicit ? in->explicit_tier : AC_TIER_UNKNOWN,
+		.is_explicit_source = in->has_explicit,
+		.word_count = count_words(s, len),
+		.file_count = in->file_count,
+		.verification_count = in->verification_count,
+		.has_complex_keyword =
+		    contains_any(s, len, complex_keywords, COUNT_OF(complex_keywords)),
+		.has_trivial_keyword =
+		    contains_any(s, len, trivial_keywords, COUNT_OF(trivial_keywords)),
+	};
+	infer(out);
 	out->effective_tier = in->has_explicit ? in->explicit_tier : out->inferred_tier;
 }
 
@@ -146,22 +210,8 @@ bool ac_complexity_disagrees(const ac_complexity *c)
 	return c->has_explicit && c->explicit_tier != c->inferred_tier;
 }
 
-void ac_complexity_encode(const ac_complexity *c, ac_mpw *w)
+static void encode_signals(const ac_complexity *c, ac_mpw *w)
 {
-	ac_mpw_map(w, 4);
-	ac_mpw_key(w, "effective_tier");
-	ac_mpw_cstr(w, ac_tier_names[c->effective_tier]);
-	ac_mpw_key(w, "explicit_tier");
-	ac_mpw_cstr(w, c->has_explicit ? ac_tier_names[c->explicit_tier] : NULL);
-	ac_mpw_key(w, "source");
-	ac_mpw_cstr(w, c->is_explicit_source ? "explicit" : "inferred");
-	ac_mpw_key(w, "inferred");
-	ac_mpw_map(w, 3);
-	ac_mpw_key(w, "tier");
-	ac_mpw_cstr(w, ac_tier_names[c->inferred_tier]);
-	ac_mpw_key(w, "confidence");
-	ac_mpw_f64(w, c->confidence);
-	ac_mpw_key(w, "signals");
 	ac_mpw_map(w, 4);
 	ac_mpw_key(w, "word_count");
 	ac_mpw_u64(w, c->word_count);
@@ -175,4 +225,26 @@ void ac_complexity_encode(const ac_complexity *c, ac_mpw *w)
 	ac_mpw_bool(w, c->has_complex_keyword);
 	ac_mpw_key(w, "trivial");
 	ac_mpw_bool(w, c->has_trivial_keyword);
+}
+
+void ac_complexity_encode(const ac_complexity *c, ac_mpw *w)
+{
+	AC_ASSERT((unsigned)c->effective_tier < AC_TIER_COUNT);
+	AC_ASSERT((unsigned)c->inferred_tier < AC_TIER_COUNT);
+	AC_ASSERT(!c->has_explicit || (unsigned)c->explicit_tier < AC_TIER_COUNT);
+	ac_mpw_map(w, 4);
+	ac_mpw_key(w, "effective_tier");
+	ac_mpw_cstr(w, ac_tier_names[c->effective_tier]);
+	ac_mpw_key(w, "explicit_tier");
+	ac_mpw_cstr(w, c->has_explicit ? ac_tier_names[c->explicit_tier] : NULL); /* nil */
+	ac_mpw_key(w, "source");
+	ac_mpw_cstr(w, c->is_explicit_source ? "explicit" : "inferred");
+	ac_mpw_key(w, "inferred");
+	ac_mpw_map(w, 3);
+	ac_mpw_key(w, "tier");
+	ac_mpw_cstr(w, ac_tier_names[c->inferred_tier]);
+	ac_mpw_key(w, "confidence");
+	ac_mpw_f64(w, c->confidence);
+	ac_mpw_key(w, "signals");
+	encode_signals(c, w);
 }

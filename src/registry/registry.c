@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT
+ * Registry actor, agent part. Every agent request it sees (hello, heartbeat, fetch,
+ * bye) and every note from the queue (accept, progress, complete, fail) refreshes
+ * last_seen; a periodic sweep turns silent agents offline and has their tasks reclaimed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/agent_wire.h"
+#include "codec/ops.h"
+#include "registry/registry.h"
+#include "registry/registry_state.h"
+#include "rt/clock.h"
+#include "rt/log.h"
+
+enum { TIMER_SWEEP = 1 };
+
+struct ac_registry {
+	const ac_config *cfg;
+	ac_actor *actor;
+	ac_agents *agents;
+};
+
+/* The profile part of hello: what the scheduler matches on. */
+static const ac_field profile_fields[] = {
+	AC_F(ac_req_agent_hello, capabilities, "capabilities", AC_FT_STRS, false),
+	AC_F(ac_req_agent_hello, targets, "targets", AC_FT_STRS, false),
+	AC_F(ac_req_agent_hello, ollama_url, "ollama_url", AC_FT_STR, false),
+};
+static const ac_schema profile_schema = AC_SCHEMA("agent.profile", ac_req_agent_hello,
+    profile_fields);
+
+static void publish_agent(ac_registry *r, const char *topic, const ac_agent *a,
+    const char *reason)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, reason ? 3 : 2);
+	ac_mpw_key(&w, "agent_id");
+	ac_mpw_cstr(&w, a->id);
+	ac_mpw_key(&w, "state");
+	ac_mpw_cstr(&w, ac_agent_state_names[a->state]);
+	if (reason) {
+		ac_mpw_key(&w, "reason");
+		ac_mpw_cstr(&w, reason);
+	}
+	ac_actor_publish(r->actor, topic, &w);
+	ac_mpw_fini(&w);
+}
+
+/* Tells queue (reclaim its tasks) and scheduler (drop its fetch) that a is gone. */
+static void announce_gone(ac_registry *r, ac_agent *a, const char *topic, const char *reason)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, 1);
+	ac_mpw_key(&w, "agent_id");
+	ac_mpw_cstr(&w, a->id);
+	ac_actor_tell(r->actor, AC_ACTOR_QUEUE, AC_MSG_AGENT_GONE, &w);
+	ac_actor_tell(r->actor, AC_ACTOR_SCHEDULER, AC_MSG_AGENT_GONE, &w);
+	ac_mpw_fini(&w);
+	publish_agent(r, topic, a, reason);
+	ac_log(AC_LOG_INFO, "registry", "agent_gone", "agent=%s reason=%s", a->id, reason);
+}
+
+/* Finds a known, online agent for a request, or replies conflict. */
+static ac_agent *online_agent(ac_registry *r, ac_call *call, ac_str id)
+{
+	ac_agent *a = ac_agents_find(r->agents, id.p, id.len);
+
+	if (a == NULL || a->state == AC_AGENT_OFFLINE) {
+		ac_actor_reply_err(call->actor, &call->env, AC_ECONFLICT,
+		    "unknown or offline agent: say agent.hello first", "agent_id");
+		return NULL;
+	}
+	a->last_seen_ms = ac_clock_wall_ms();
+	return a;
+}
+
+static void forward_agent_only(ac_registry *r, ac_call *call, ac_msg_type type, const ac_agent *a)
+{
+	ac_mpw *w = ac_actor_scratch(call->actor);
+
+	ac_mpw_map(w, 1);
+	ac_mpw_key(w, "agent_id");
+	ac_mpw_cstr(w, a->id);
+	ac_actor_forward(r->actor, AC_ACTOR_QUEUE, &call->env, type, w);
+}
+
+static void on_hello(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_req_agent_hello *req = call->req;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_agent *a;
+	bool was_offline;
+
+	if (ac_agents_put(r->agents, req->agent_id.p, req->agent_id.len, &a) != AC_OK) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	ac_mpw_map(w, ac_schema_count_set(&profile_schema, req));
+	ac_schema_encode_fields(&profile_schema, req, w);
+	if (ac_agent_set_profile(a, ac_mpw_data(w), ac_mpw_len(w)) != AC_OK) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	was_offline = a->state == AC_AGENT_OFFLINE;
+	ac_str_cpy(a->name, sizeof(a->name), req->name.set ? req->name : req->agent_id);
+	a->last_seen_ms = ac_clock_wall_ms();
+	a->pipe_id = call->env.pipe_id;
+	if (was_offline) {
+		a->state = AC_AGENT_IDLE;
+		a->connected_at_ms = a->last_seen_ms;
+		publish_agent(r, "agent.joined", a, NULL);
+	}
+	forward_agent_only(r, call, AC_MSG_HELLO_FWD, a);
+}
+
+static void on_heartbeat(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_req_agent_heartbeat *req = call->req;
+	ac_agent *a = online_agent(r, call, req->agent_id);
+
+	if (a != NULL) {
+		forward_agent_only(r, call, AC_MSG_HEARTBEAT_FWD, a);
+	}
+}
+
+static void on_fetch(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_req_agent_fetch *req = call->req;
+	ac_agent *a = online_agent(r, call, req->agent_id);
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	uint32_t profile_count = 0;
+	size_t hdr = 0;
+
+	if (a == NULL) {
+		return;
+	}
+	a->pipe_id = call->env.pipe_id;
+	/* profile is one map: splice its entries after ours */
+	if (a->profile_len > 0) {
+		profile_count = (a->profile[0] & 0xf0) == 0x80 ? (a->profile[0] & 0x0f) : 0;
+		hdr = 1;
+	}
+	ac_mpw_map(w, 3 + profile_count);
+	ac_mpw_key(w, "agent_id");
+	ac_mpw_cstr(w, a->id);
+	ac_mpw_key(w, "wait_ms");
+	ac_mpw_u64(w, req->wait_ms.set ? req->wait_ms.v : 0);
+	ac_mpw_key(w, "accept");
+	ac_mpw_bool(w, req->accept.set && req->accept.v);
+	ac_mpw_raw(w, a->profile + hdr, a->profile_len - hdr);
+	ac_actor_forward(r->actor, AC_ACTOR_SCHEDULER, &call->env, AC_MSG_FETCH, w);
+}
+
+static void on_bye(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_req_agent_only *req = call->req;
+	ac_agent *a = online_agent(r, call, req->agent_id);
+
+	if (a == NULL) {
+		return;
+	}
+	a->state = AC_AGENT_OFFLINE;
+	a->current_task = 0;
+	announce_gone(r, a, "agent.left", "bye");
+	ac_actor_reply_ok(call->actor, &call->env);
+}
+
+static void write_agent(ac_mpw *w, const ac_agent *a)
+{
+	uint32_t profile_count = a->profile_len ? (a->profile[0] & 0x0f) : 0;
+
+	ac_mpw_map(w, 6 + profile_count);
+	ac_mpw_key(w, "agent_id");
+	ac_mpw_cstr(w, a->id);
+	ac_mpw_key(w, "name");
+	ac_mpw_cstr(w, a->name);
+	ac_mpw_key(w, "state");
+	ac_mpw_cstr(w, ac_agent_state_names[a->state]);
+	ac_mpw_key(w, "current_task");
+	if (a->current_task) {
+		ac_mpw_u64(w, a->current_task);
+	} else {
+		ac_mpw_nil(w);
+	}
+	ac_mpw_key(w, "connected_at_ms");
+	ac_mpw_i64(w, a->connected_at_ms);
+	ac_mpw_key(w, "last_seen_ms");
+	ac_mpw_i64(w, a->last_seen_ms);
+	if (a->profile_len > 1) {
+		ac_mpw_raw(w, a->profile + 1, a->profile_len - 1);
+	}
+}
+
+static void on_list(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	size_t n = ac_agents_count(r->agents);
+
+	ac_mpw_map(w, 2);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, true);
+	ac_mpw_key(w, "agents");
+	ac_mpw_array(w, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		write_agent(w, ac_agents_at(r->agents, i));
+	}
+	ac_actor_reply(call->actor, &call->env, w);
+}
+
+static const struct {
+	const char *name;
+	ac_agent_state state;
+} note_states[] = {
+	{ "idle", AC_AGENT_IDLE },
+	{ "assigned", AC_AGENT_ASSIGNED },
+	{ "working", AC_AGENT_WORKING },
+};
+
+/* The queue's notes: agents were active, and their task state changed. */
+static void on_notes(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_agent_notes_msg *m = call->req;
+	const ac_agent_note *notes = m->notes.items;
+	int64_t now = ac_clock_wall_ms();
+
+	for (uint32_t i = 0; i < m->notes.count; i++) {
+		ac_agent *a = ac_agents_find(r->agents, notes[i].agent_id.p, notes[i].agent_id.len);
+		if (a == NULL || a->state == AC_AGENT_OFFLINE) {
+			continue;
+		}
+		a->last_seen_ms = now;
+		for (size_t s = 0; notes[i].state.set && s < sizeof(note_states) / sizeof(note_states[0]); s++) {
+			if (ac_str_eq(notes[i].state, note_states[s].name)) {
+				a->state = note_states[s].state;
+				a->current_task = notes[i].task_id.v;
+			}
+		}
+	}
+}
+
+static void on_pipe_closed(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+
+	/* the scheduler drops a fetch held on that connection: a task sent there is lost */
+	ac_actor_send(r->actor, AC_ACTOR_SCHEDULER, &call->env, NULL, 0);
+}
+
+/* stats: add the agents section and pass the request on. */
+static void on_stats(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	uint64_t by_state[AC_AGENT_STATE_COUNT];
+	uint32_t sections = (call->body[0] & 0x0f); /* fixmap: a handful of sections */
+
+	ac_agents_counts(r->agents, by_state);
+	ac_mpw_map(w, sections + 1);
+	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
+	ac_mpw_key(w, "agents");
+	ac_mpw_map(w, 1);
+	ac_mpw_key(w, "by_state");
+	ac_mpw_map(w, AC_AGENT_STATE_COUNT);
+	for (int s = 0; s < AC_AGENT_STATE_COUNT; s++) {
+		ac_mpw_key(w, ac_agent_state_names[s]);
+		ac_mpw_u64(w, by_state[s]);
+	}
+	ac_actor_forward(r->actor, AC_ACTOR_SCHEDULER, &call->env, AC_MSG_STATS_COLLECT, w);
+}
+
+static void went_offline(void *ctx, ac_agent *a)
+{
+	announce_gone(ctx, a, "agent.offline", "timeout");
+}
+
+static int64_t sweep_every_ms(const ac_registry *r)
+{
+	int64_t ms = r->cfg->agent_timeout_ms / 4;
+
+	return ms < 50 ? 50 : ms;
+}
+
+static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
+{
+	ac_registry *r = state;
+
+	(void)t;
+	ac_agents_expire(r->agents, ac_clock_wall_ms() - r->cfg->agent_timeout_ms, went_offline, r);
+	ac_actor_timer_add(a, ac_clock_mono_ms() + sweep_every_ms(r), TIMER_SWEEP, 0, NULL);
+}
+
+static ac_err registry_actor_start(void *state, ac_actor *a)
+{
+	ac_registry *r = state;
+
+	r->actor = a;
+	return ac_actor_timer_add(a, ac_clock_mono_ms() + sweep_every_ms(r), TIMER_SWEEP, 0, NULL);
+}
+
+static const ac_handler registry_handlers[AC_MSG_COUNT] = {
+	[AC_MSG_OP_AGENT_HELLO] = { on_hello, &ac_req_agent_hello_schema },
+	[AC_MSG_OP_AGENT_HEARTBEAT] = { on_heartbeat, &ac_req_agent_heartbeat_schema },
+	[AC_MSG_OP_AGENT_FETCH] = { on_fetch, &ac_req_agent_fetch_schema },
+	[AC_MSG_OP_AGENT_BYE] = { on_bye, &ac_req_agent_only_schema },
+	[AC_MSG_OP_AGENT_LIST] = { on_list, &ac_req_empty_schema },
+	[AC_MSG_AGENT_NOTES] = { on_notes, &ac_agent_notes_msg_schema },
+	[AC_MSG_PIPE_CLOSED] = { on_pipe_closed, NULL },
+	[AC_MSG_STATS_COLLECT] = { on_stats, NULL },
+};
+
+static const ac_actor_def registry_def = {
+	.name = "registry",
+	.id = AC_ACTOR_REGISTRY,
+	.handlers = registry_handlers,
+	.start = registry_actor_start,
+	.on_timer = on_timer,
+	.max_batch = 512,
+};
+
+ac_err ac_registry_start(ac_rt *rt, const ac_config *cfg, ac_registry **out)
+{
+	ac_registry *r = calloc(1, sizeof(*r));
+	ac_err err;
+
+	if (r == NULL) {
+		return AC_ENOMEM;
+	}
+	r->cfg = cfg;
+	if ((err = ac_agents_alloc(&r->agents)) != AC_OK ||
+	    (err = ac_actor_start(rt, &registry_def, r, &r->actor)) != AC_OK) {
+		ac_agents_free(r->agents);
+		free(r);
+		return err;
+	}
+	*out = r;
+	return AC_OK;
+}
+
+void ac_registry_stop(ac_registry *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	ac_actor_stop(r->actor);
+	ac_agents_free(r->agents);
+	free(r);
+}

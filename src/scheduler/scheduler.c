@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: MIT
+ * Scheduler actor: task events and fetches in, proposals out. Each event touches only
+ * what it can unblock: a new task looks for one waiting agent, a new fetch for one
+ * task. The queue is the truth; a refused proposal just puts the fetch back.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/agent_wire.h"
+#include "codec/ops.h"
+#include "rt/clock.h"
+#include "rt/log.h"
+#include "scheduler/scheduler.h"
+#include "scheduler/scheduler_state.h"
+
+enum { TIMER_FETCH = 1, TIMER_DELAY };
+
+struct ac_scheduler {
+	const ac_config *cfg;
+	ac_actor *actor;
+	ac_sched_state *st;
+	uint64_t by_tier[AC_TIER_COUNT];
+	uint64_t by_target[AC_TARGET_COUNT];
+	uint64_t fallbacks;
+};
+
+static const ac_target tier_target[AC_TIER_COUNT] = {
+	[AC_TIER_TRIVIAL] = AC_TARGET_SIDECAR,
+	[AC_TIER_STANDARD] = AC_TARGET_OLLAMA,
+	[AC_TIER_COMPLEX] = AC_TARGET_CLAUDE,
+	[AC_TIER_UNKNOWN] = AC_TARGET_OLLAMA, /* unknown routes as standard */
+};
+static const char *const cost_tier[AC_TARGET_COUNT] = { "free", "local", "api" };
+
+/* ---- replies to fetches ---- */
+
+static void reply_no_task(ac_scheduler *s, const ac_env *env)
+{
+	ac_actor_reply_ok(s->actor, env);
+}
+
+static void end_wait(ac_scheduler *s, ac_waiter *w)
+{
+	if (w->timer != 0) {
+		ac_actor_timer_cancel(s->actor, w->timer);
+	}
+	ac_sched_take_waiter(s->st, w);
+	ac_waiter_free(w);
+}
+
+/* ---- decisions ---- */
+
+static void write_decision(ac_scheduler *s, const ac_pending *p, ac_mpw *w)
+{
+	char reason[160];
+	bool has_model = p->target == AC_TARGET_OLLAMA || p->target == AC_TARGET_CLAUDE;
+
+	snprintf(reason, sizeof(reason), "%s:%s (confidence %.2f, word_count=%u, files=%u)",
+	    p->is_explicit ? "explicit" : "inferred", ac_tier_names[p->tier], p->confidence,
+	    p->word_count, p->file_count);
+	ac_mpw_map(w, 11);
+	ac_mpw_key(w, "effective_tier");
+	ac_mpw_cstr(w, ac_tier_names[p->tier]);
+	ac_mpw_key(w, "target_type");
+	ac_mpw_cstr(w, ac_target_names[p->target]);
+	ac_mpw_key(w, "selected_endpoint");
+	ac_mpw_cstr(w, p->target == AC_TARGET_CLAUDE ? "claude_api" : NULL);
+	ac_mpw_key(w, "selected_model");
+	ac_mpw_cstr(w, !has_model ? NULL : p->target == AC_TARGET_CLAUDE ? "claude" :
+	                               (p->model ? p->model : s->cfg->default_model));
+	ac_mpw_key(w, "fallback_used");
+	ac_mpw_bool(w, false);
+	ac_mpw_key(w, "fallback_from_tier");
+	ac_mpw_nil(w);
+	ac_mpw_key(w, "fallback_reason");
+	ac_mpw_nil(w);
+	ac_mpw_key(w, "candidate_count");
+	ac_mpw_u64(w, 0);
+	ac_mpw_key(w, "classification_reason");
+	ac_mpw_cstr(w, reason);
+	ac_mpw_key(w, "estimated_cost_tier");
+	ac_mpw_cstr(w, cost_tier[p->target]);
+	ac_mpw_key(w, "decided_at_ms");
+	ac_mpw_i64(w, ac_clock_wall_ms());
+}
+
+/* Proposes p to w's agent: both leave the view; the queue answers the fetch. */
+static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
+{
+	ac_mpw *m = ac_actor_scratch(s->actor), ev;
+
+	ac_mpw_map(m, 4);
+	ac_mpw_key(m, "task_id");
+	ac_mpw_u64(m, p->id);
+	ac_mpw_key(m, "generation");
+	ac_mpw_u64(m, p->generation);
+	ac_mpw_key(m, "decision");
+	write_decision(s, p, m);
+	ac_mpw_key(m, "fetch");
+	ac_mpw_raw(m, w->fetch, w->fetch_len);
+	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
+	s->by_tier[p->tier]++;
+	s->by_target[p->target]++;
+	ac_mpw_init(&ev);
+	ac_mpw_map(&ev, 3);
+	ac_mpw_key(&ev, "task_id");
+	ac_mpw_u64(&ev, p->id);
+	ac_mpw_key(&ev, "agent_id");
+	ac_mpw_cstr(&ev, w->agent);
+	ac_mpw_key(&ev, "target_type");
+	ac_mpw_cstr(&ev, ac_target_names[p->target]);
+	ac_actor_publish(s->actor, "scheduler.match", &ev);
+	ac_mpw_fini(&ev);
+	ac_sched_drop_task(s->st, p->id);
+	end_wait(s, w);
+}
+
+/* ---- task events ---- */
+
+typedef struct cx_signals {
+	ac_uint word_count;
+	ac_uint file_count;
+} cx_signals;
+typedef struct cx_inferred {
+	ac_real confidence;
+	ac_obj signals;
+} cx_inferred;
+typedef struct cx_view {
+	ac_choice effective_tier;
+	ac_str source;
+	ac_obj inferred;
+} cx_view;
+
+static const ac_field signals_fields[] = {
+	AC_F(cx_signals, word_count, "word_count", AC_FT_UINT, false),
+	AC_F(cx_signals, file_count, "file_count", AC_FT_UINT, false),
+};
+static const ac_schema signals_schema = AC_SCHEMA("signals", cx_signals, signals_fields);
+static const ac_field inferred_fields[] = {
+	AC_F(cx_inferred, confidence, "confidence", AC_FT_REAL, false),
+	AC_F(cx_inferred, signals, "signals", AC_FT_OBJ, false, .sub = &signals_schema),
+};
+static const ac_schema inferred_schema = AC_SCHEMA("inferred", cx_inferred, inferred_fields);
+static const ac_field cx_fields[] = {
+	AC_F(cx_view, effective_tier, "effective_tier", AC_FT_CHOICE, false, .names = ac_tier_names),
+	AC_F(cx_view, source, "source", AC_FT_STR, false),
+	AC_F(cx_view, inferred, "inferred", AC_FT_OBJ, false, .sub = &inferred_schema),
+};
+static const ac_schema cx_schema = AC_SCHEMA("complexity", cx_view, cx_fields);
+
+static void read_complexity(ac_pending *p, ac_raw raw, ac_arena *arena)
+{
+	cx_view cx;
+
+	p->tier = AC_TIER_UNKNOWN;
+	if (!raw.set || ac_schema_decode_bytes(&cx_schema, raw.p, raw.len, &cx, arena, NULL) != AC_OK) {
+		return;
+	}
+	p->tier = cx.effective_tier.set ? (ac_tier)cx.effective_tier.v : AC_TIER_UNKNOWN;
+	p->is_explicit = ac_str_eq(cx.source, "explicit");
+	if (cx.inferred.set) {
+		const cx_inferred *in = cx.inferred.p;
+		p->confidence = in->confidence.v;
+		if (in->signals.set) {
+			const cx_signals *sig = in->signals.p;
+			p->word_count = (uint32_t)sig->word_count.v;
+			p->file_count = (uint32_t)sig->file_count.v;
+		}
+	}
+}
+
+/* The tier's target, unless the task's targets exclude it: then the nearest allowed
+ * one above it, else below (DESIGN §5.2; endpoint health and fallback come later). */
+static ac_target choose_target(ac_tier tier, const ac_strs *targets)
+{
+	ac_target want = tier_target[tier];
+	unsigned allowed = 0;
+
+	for (uint32_t i = 0; targets->set && i < targets->count; i++) {
+		for (int t = 0; t < AC_TARGET_COUNT; t++) {
+			allowed |= ac_str_eq(targets->items[i], ac_target_names[t]) ? 1u << t : 0;
+		}
+	}
+	if (allowed == 0 || (allowed & (1u << want))) {
+		return want;
+	}
+	for (int t = want + 1; t < AC_TARGET_COUNT; t++) {
+		if (allowed & (1u << t)) {
+			return (ac_target)t;
+		}
+	}
+	for (int t = want - 1; t >= 0; t--) {
+		if (allowed & (1u << t)) {
+			return (ac_target)t;
+		}
+	}
+	return want;
+}
+
+static ac_err caps_copy(const ac_strs *in, ac_caps *out)
+{
+	*out = (ac_caps){ 0 };
+	if (!in->set || in->count == 0) {
+		return AC_OK;
+	}
+	if ((out->items = calloc(in->count, sizeof(char *))) == NULL) {
+		return AC_ENOMEM;
+	}
+	for (uint32_t i = 0; i < in->count; i++, out->count++) {
+		if ((out->items[i] = strndup(in->items[i].p, in->items[i].len)) == NULL) {
+			ac_caps_free(out);
+			return AC_ENOMEM;
+		}
+	}
+	return AC_OK;
+}
+
+static void try_place(ac_scheduler *s, ac_pending *p)
+{
+	ac_waiter *w = ac_sched_best_waiter(s->st, p);
+
+	if (w != NULL) {
+		propose(s, p, w);
+	}
+}
+
+static ac_pending *pending_from(const ac_task_event *e, ac_arena *arena, ac_caps *caps)
+{
+	ac_task_wire *route = ac_arena_alloc(arena, sizeof(*route));
+	ac_pending *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || route == NULL || !e->spec.set ||
+	    ac_schema_decode_bytes(&ac_task_route_schema, e->spec.p, e->spec.len, route, arena, NULL) !=
+	        AC_OK ||
+	    caps_copy(&route->needed_capabilities, caps) != AC_OK) {
+		free(p);
+		return NULL;
+	}
+	p->id = e->id.v;
+	p->generation = (uint32_t)e->generation.v;
+	p->priority = (ac_priority)e->priority.v;
+	p->enqueued_at_ms = e->enqueued_at_ms.v;
+	p->not_before_ms = e->not_before_ms.v;
+	read_complexity(p, route->complexity, arena);
+	p->target = choose_target(p->tier, &route->targets);
+	p->model = route->model.set ? strndup(route->model.p, route->model.len) : NULL;
+	if (e->avoid_agent.set) {
+		ac_str_cpy(p->avoid, sizeof(p->avoid), e->avoid_agent);
+	}
+	return p;
+}
+
+static void on_task_event(ac_scheduler *s, const ac_task_event *e, ac_arena *arena)
+{
+	ac_pending *old = ac_sched_find_task(s->st, e->id.v), *p;
+	int64_t now = ac_clock_wall_ms();
+	ac_caps caps;
+
+	if (old != NULL && old->delay_timer != 0) {
+		ac_actor_timer_cancel(s->actor, old->delay_timer);
+	}
+	if (e->removed.set && e->removed.v) {
+		ac_sched_drop_task(s->st, e->id.v);
+		return;
+	}
+	if ((p = pending_from(e, arena, &caps)) == NULL || ac_sched_add_task(s->st, p, &caps) != AC_OK) {
+		ac_log(AC_LOG_ERR, "scheduler", "task_dropped", "task_id=%" PRIu64 " reason=out_of_memory",
+		    e->id.v);
+		return;
+	}
+	if (p->not_before_ms > now) {
+		ac_actor_timer_add(s->actor, ac_clock_mono_ms() + (p->not_before_ms - now), TIMER_DELAY,
+		    p->id, &p->delay_timer);
+		return;
+	}
+	ac_sched_release(s->st, p);
+	try_place(s, p);
+}
+
+static void on_task_events(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	const ac_task_events_msg *m = call->req;
+	const ac_task_event *items = m->tasks.items;
+
+	for (uint32_t i = 0; i < m->tasks.count; i++) {
+		on_task_event(s, &items[i], call->arena);
+	}
+}
+
+/* ---- fetches ---- */
+
+static uint8_t targets_mask(const ac_strs *targets)
+{
+	uint8_t mask = 0;
+
+	for (uint32_t i = 0; targets->set && i < targets->count; i++) {
+		for (int t = 0; t < AC_TARGET_COUNT; t++) {
+			mask |= ac_str_eq(targets->items[i], ac_target_names[t]) ? (uint8_t)(1u << t) : 0;
+		}
+	}
+	return mask;
+}
+
+/* Holds a fetch (replacing the agent's older one), or answers it with a task. */
+static void hold_fetch(ac_scheduler *s, const ac_env *env, const ac_fetch_msg *f,
+    const uint8_t *body, size_t len)
+{
+	ac_waiter *w = calloc(1, sizeof(*w)), *old;
+	ac_pending *p;
+	ac_caps caps;
+
+	if (w == NULL || (w->fetch = malloc(len)) == NULL || caps_copy(&f->capabilities, &caps) != AC_OK) {
+		ac_waiter_free(w);
+		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	ac_str_cpy(w->agent, sizeof(w->agent), f->agent_id);
+	if ((old = ac_sched_find_waiter(s->st, w->agent)) != NULL) {
+		reply_no_task(s, &old->env); /* one held fetch per agent: the newer wins */
+		end_wait(s, old);
+	}
+	w->env = *env;
+	memcpy(w->fetch, body, len);
+	w->fetch_len = len;
+	if (ac_sched_add_waiter(s->st, w, &caps, targets_mask(&f->targets)) != AC_OK) {
+		ac_caps_free(&caps);
+		ac_waiter_free(w);
+		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	if ((p = ac_sched_best_task(s->st, w)) != NULL) {
+		propose(s, p, w);
+	} else if (!f->wait_ms.set || f->wait_ms.v == 0) {
+		reply_no_task(s, env);
+		end_wait(s, w);
+	} else {
+		ac_actor_timer_add(s->actor, ac_clock_mono_ms() + (int64_t)f->wait_ms.v, TIMER_FETCH,
+		    (uint64_t)(uintptr_t)w, &w->timer);
+	}
+}
+
+static void on_fetch(void *state, ac_call *call)
+{
+	hold_fetch(state, &call->env, call->req, call->body, call->body_len);
+}
+
+/* The queue refused a proposal (the task moved on): the fetch waits again. */
+static void on_rejected(void *state, ac_call *call)
+{
+	const ac_assign_msg *m = call->req;
+	ac_fetch_msg *f = ac_arena_alloc(call->arena, sizeof(*f));
+
+	if (f == NULL || ac_schema_decode_bytes(&ac_fetch_msg_schema, m->fetch.p, m->fetch.len, f,
+	                     call->arena, NULL) != AC_OK) {
+		ac_actor_reply_err(((ac_scheduler *)state)->actor, &call->env, AC_EINTERNAL,
+		    "assignment failed", NULL);
+		return;
+	}
+	hold_fetch(state, &call->env, f, m->fetch.p, m->fetch.len);
+}
+
+static void on_agent_gone(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	const ac_req_agent_only *m = call->req;
+	char agent[129];
+	ac_waiter *w = ac_sched_find_waiter(s->st, ac_str_cpy(agent, sizeof(agent), m->agent_id));
+
+	if (w != NULL) {
+		reply_no_task(s, &w->env);
+		end_wait(s, w);
+	}
+}
+
+typedef struct pipe_ctx {
+	ac_scheduler *s;
+	uint32_t pipe;
+} pipe_ctx;
+
+static void drop_if_on_pipe(void *ctx, ac_waiter *w)
+{
+	pipe_ctx *pc = ctx;
+
+	if (w->env.pipe_id == pc->pipe) {
+		end_wait(pc->s, w); /* nobody is there to answer */
+	}
+}
+
+static void on_pipe_closed(void *state, ac_call *call)
+{
+	pipe_ctx pc = { state, call->env.pipe_id };
+
+	/* a connection closing is rare next to fetches; a walk of held fetches is fine */
+	ac_sched_each_waiter(((ac_scheduler *)state)->st, drop_if_on_pipe, &pc);
+}
+
+/* ---- stats, timers, lifecycle ---- */
+
+static void write_counts(ac_mpw *w, const char *const *names, const uint64_t *n, int count)
+{
+	ac_mpw_map(w, (uint32_t)count);
+	for (int i = 0; i < count; i++) {
+		ac_mpw_key(w, names[i]);
+		ac_mpw_u64(w, n[i]);
+	}
+}
+
+static void on_stats(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	uint32_t sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
+
+	ac_mpw_map(w, sections + 1);
+	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
+	ac_mpw_key(w, "routing");
+	ac_mpw_map(w, 5);
+	ac_mpw_key(w, "by_tier");
+	write_counts(w, ac_tier_names, s->by_tier, AC_TIER_COUNT);
+	ac_mpw_key(w, "by_target");
+	write_counts(w, ac_target_names, s->by_target, AC_TARGET_COUNT);
+	ac_mpw_key(w, "fallbacks");
+	ac_mpw_u64(w, s->fallbacks);
+	ac_mpw_key(w, "pending");
+	ac_mpw_u64(w, ac_sched_task_count(s->st));
+	ac_mpw_key(w, "waiting_agents");
+	ac_mpw_u64(w, ac_sched_waiter_count(s->st));
+	ac_actor_forward(s->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
+}
+
+static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
+{
+	ac_scheduler *s = state;
+
+	(void)a;
+	if (t->kind == TIMER_FETCH) {
+		ac_waiter *w = (ac_waiter *)(uintptr_t)t->tag;
+		w->timer = 0;
+		reply_no_task(s, &w->env);
+		end_wait(s, w);
+	} else if (t->kind == TIMER_DELAY) {
+		ac_pending *p = ac_sched_find_task(s->st, t->tag);
+		if (p != NULL && p->delay_timer == t->id) {
+			p->delay_timer = 0;
+			ac_sched_release(s->st, p);
+			try_place(s, p);
+		}
+	}
+}
+
+static void answer_unavailable(void *ctx, ac_waiter *w)
+{
+	ac_scheduler *s = ctx;
+
+	ac_actor_reply_err(s->actor, &w->env, AC_EUNAVAIL, "server is shutting down", NULL);
+}
+
+static ac_err scheduler_actor_start(void *state, ac_actor *a)
+{
+	((ac_scheduler *)state)->actor = a;
+	return AC_OK;
+}
+
+static void scheduler_actor_stop(void *state, ac_actor *a)
+{
+	(void)a;
+	ac_sched_each_waiter(((ac_scheduler *)state)->st, answer_unavailable, state);
+}
+
+static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
+	[AC_MSG_TASK_EVENTS] = { on_task_events, &ac_task_events_msg_schema },
+	[AC_MSG_FETCH] = { on_fetch, &ac_fetch_msg_schema },
+	[AC_MSG_ASSIGN_REJECTED] = { on_rejected, &ac_assign_msg_schema },
+	[AC_MSG_AGENT_GONE] = { on_agent_gone, &ac_req_agent_only_schema },
+	[AC_MSG_PIPE_CLOSED] = { on_pipe_closed, NULL },
+	[AC_MSG_STATS_COLLECT] = { on_stats, NULL },
+};
+
+static const ac_actor_def scheduler_def = {
+	.name = "scheduler",
+	.id = AC_ACTOR_SCHEDULER,
+	.handlers = scheduler_handlers,
+	.start = scheduler_actor_start,
+	.stop = scheduler_actor_stop,
+	.on_timer = on_timer,
+	.max_batch = 512,
+};
+
+ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
+{
+	ac_scheduler *s = calloc(1, sizeof(*s));
+	ac_err err;
+
+	if (s == NULL) {
+		return AC_ENOMEM;
+	}
+	s->cfg = cfg;
+	if ((err = ac_sched_state_alloc(&s->st)) != AC_OK ||
+	    (err = ac_actor_start(rt, &scheduler_def, s, &s->actor)) != AC_OK) {
+		ac_sched_state_free(s->st);
+		free(s);
+		return err;
+	}
+	*out = s;
+	return AC_OK;
+}
+
+void ac_scheduler_stop(ac_scheduler *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	ac_actor_stop(s->actor);
+	ac_sched_state_free(s->st);
+	free(s);
+}

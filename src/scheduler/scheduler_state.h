@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT
+ * The scheduler's pure view: pending tasks grouped in classes (same capabilities and
+ * target) with four priority lanes each, and held fetches grouped in profiles (same
+ * capabilities and targets). Matching looks at class heads or profile heads only, so
+ * it costs O(classes) or O(profiles), never a scan of tasks or agents. No I/O.
+ */
+#ifndef AC_SCHEDULER_SCHEDULER_STATE_H
+#define AC_SCHEDULER_SCHEDULER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agentcom/errors.h"
+#include "codec/msg.h"
+#include "codec/task_wire.h"
+#include "routing/complexity.h"
+
+typedef struct ac_sched_class ac_sched_class;
+typedef struct ac_sched_profile ac_sched_profile;
+
+/* A capability list, owned: count strings, NUL-terminated. */
+typedef struct ac_caps {
+	char **items;
+	uint32_t count;
+} ac_caps;
+
+typedef struct ac_pending {
+	uint64_t id;
+	uint32_t generation;
+	ac_priority priority;
+	int64_t enqueued_at_ms;
+	int64_t not_before_ms;
+	ac_target target;            /* where its tier routes */
+	ac_tier tier;
+	bool is_explicit;
+	double confidence;
+	uint32_t word_count, file_count;
+	char *model;                 /* owned, NULL when not given */
+	char avoid[129];             /* agent to avoid when another is idle, "" none */
+	uint64_t delay_timer;        /* pending not_before timer, 0 none */
+	/* owned by the state */
+	ac_sched_class *cls;
+	struct ac_pending *prev, *next;
+	bool in_lane;
+} ac_pending;
+
+typedef struct ac_waiter {
+	char agent[129];
+	ac_env env;                  /* the fetch's reply handle and pipe */
+	uint8_t *fetch;              /* the AC_MSG_FETCH body, owned (sent back with ASSIGN) */
+	size_t fetch_len;
+	uint64_t timer;              /* wait_ms expiry, 0 none */
+	/* owned by the state */
+	ac_sched_profile *prof;
+	struct ac_waiter *prev, *next;
+} ac_waiter;
+
+typedef struct ac_sched_state ac_sched_state;
+
+ac_err ac_sched_state_alloc(ac_sched_state **out);
+/* Frees everything, including held waiters (the caller answered them first). */
+void ac_sched_state_free(ac_sched_state *s);
+
+/* --- pending tasks --- */
+/* Adds p (taking ownership) with its capabilities caps (taken: caps is zeroed);
+ * replaces a pending task with the same id. Not in a lane until ac_sched_release.
+ * AC_ENOMEM (then p is still the caller's). */
+ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps);
+/* Puts a pending task in its class lane (its not_before has come). */
+void ac_sched_release(ac_sched_state *s, ac_pending *p);
+ac_pending *ac_sched_find_task(ac_sched_state *s, uint64_t id);
+/* Removes and frees the pending task (no-op when absent). */
+void ac_sched_drop_task(ac_sched_state *s, uint64_t id);
+size_t ac_sched_task_count(const ac_sched_state *s);
+
+/* --- held fetches --- */
+/* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken. */
+ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets);
+ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent);
+/* Unlinks w (caller owns it afterwards; free with ac_waiter_free). */
+void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w);
+void ac_waiter_free(ac_waiter *w);
+/* Calls fn for each waiter (fn may take it). */
+void ac_sched_each_waiter(ac_sched_state *s, void (*fn)(void *ctx, ac_waiter *w), void *ctx);
+size_t ac_sched_waiter_count(const ac_sched_state *s);
+
+/* --- matching --- */
+/* The best released task waiter may take (priority, then FIFO), or NULL. */
+ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w);
+/* The longest-waiting fetch that can take p (avoiding p->avoid when another can), or NULL. */
+ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p);
+
+void ac_caps_free(ac_caps *c);
+
+#endif
