@@ -159,13 +159,40 @@ void ac_ts_kill(ac_test_server *s)
 	}
 }
 
+/* A sanitizer report in the server's log fails the test that ran it: the server is a
+ * separate process, so its ASan/UBSan/LSan findings would otherwise go unseen. */
+static void check_log(const ac_test_server *s)
+{
+	static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:", "assertion failed", NULL };
+	char line[1024];
+	FILE *f = fopen(s->log_path, "r");
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		for (int i = 0; marks[i] != NULL; i++) {
+			if (strstr(line, marks[i]) != NULL) {
+				fclose(f);
+				cr_assert_fail("agentcomd reported: %s(log: %s)", line, s->log_path);
+			}
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+}
+
 void ac_ts_cleanup(ac_test_server *s)
 {
 	char cmd[300];
+	int status = 0;
 
 	if (s->pid > 0) {
-		ac_ts_stop(s);
+		status = ac_ts_stop(s);
 	}
+	if (s->log_path[0] != '\0') {
+		check_log(s);
+	}
+	cr_expect_eq(status, 0, "agentcomd exited with %d (log: %s)", status, s->log_path);
 	if (s->dir[0] != '\0' && strncmp(s->dir, "/tmp/agentcom-test-", 19) == 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0) {
