@@ -50,6 +50,8 @@ static const ac_cli_cmd commands[] = {
 	    { NULL }, { NULL }, 1, 1, NULL },
 	{ "retry", ac_cli_cmd_retry, "ID", "queue a dead-lettered or cancelled task again",
 	    { NULL }, { NULL }, 1, 1, NULL },
+	{ "agents", ac_cli_cmd_agents, "", "list agents: state, current task, capabilities, targets",
+	    { NULL }, { NULL }, 0, 0, NULL },
 	{ "token create", ac_cli_cmd_token_create,
 	    "--role admin|client|agent [--agent-id ID] [--label TEXT]",
 	    "create an API token; its text is printed once, on the first line",
