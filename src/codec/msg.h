@@ -76,6 +76,11 @@ typedef enum ac_msg_type {
 	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
 
+	/* endpoints (codec/endpoint_wire.h) */
+	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */
+	AC_MSG_ENDPOINT_SNAPSHOT_REQ, /* scheduler -> registry: send me every endpoint */
+	AC_MSG_ENDPOINT_SNAPSHOT,  /* registry -> scheduler (lossless): ac_endpoint_event */
+
 	AC_MSG_COUNT
 } ac_msg_type;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "codec/agent_wire.h"
+#include "codec/endpoint_wire.h"
 #include "codec/ops.h"
 #include "codec/task_wire.h"
 
@@ -60,7 +61,15 @@ static const ac_op_desc ops[] = {
 	    &ac_req_task_id_schema },
 	{ "task.retry", AC_MSG_OP_TASK_RETRY, AC_ACTOR_QUEUE, CLIENT_ROLES, false,
 	    &ac_req_task_id_schema },
+	{ "route.explain", AC_MSG_OP_ROUTE_EXPLAIN, AC_ACTOR_SCHEDULER, CLIENT_ROLES, false,
+	    &ac_task_submit_schema },
 	{ "agent.list", AC_MSG_OP_AGENT_LIST, AC_ACTOR_REGISTRY, CLIENT_ROLES, false,
+	    &ac_req_empty_schema },
+	{ "endpoint.register", AC_MSG_OP_ENDPOINT_REGISTER, AC_ACTOR_REGISTRY, AC_ROLE_ADMIN, false,
+	    &ac_req_endpoint_register_schema },
+	{ "endpoint.remove", AC_MSG_OP_ENDPOINT_REMOVE, AC_ACTOR_REGISTRY, AC_ROLE_ADMIN, false,
+	    &ac_req_endpoint_id_schema },
+	{ "endpoint.list", AC_MSG_OP_ENDPOINT_LIST, AC_ACTOR_REGISTRY, CLIENT_ROLES, false,
 	    &ac_req_empty_schema },
 	{ "agent.hello", AC_MSG_OP_AGENT_HELLO, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
 	    &ac_req_agent_hello_schema },

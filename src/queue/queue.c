@@ -265,8 +265,10 @@ static void tell_others(ac_queue *q, ac_task *t, ac_task_status before)
 	if (t->status == AC_TASK_QUEUED) {
 		ac_queue_sched_queued(q, t, NULL);
 	} else if (before == AC_TASK_QUEUED) {
+		ac_queue_disarm(q, t); /* its ttl */
 		ac_queue_sched_removed(q, t);
 	} else if ((before == AC_TASK_ASSIGNED || before == AC_TASK_WORKING) && t->assigned_to) {
+		ac_queue_sched_removed(q, t); /* frees its endpoint slot */
 		ac_queue_disarm(q, t);
 		ac_queue_abort_note(q, t->assigned_to, t->id);
 		ac_queue_agent_note(q, t->assigned_to, "idle", 0);

@@ -38,9 +38,27 @@ static void write_spec_route(const ac_task *t, ac_mpw *w)
 	free(spec);
 }
 
+static void arm(ac_queue *q, ac_task *t, uint32_t kind, int64_t after_ms);
+
+/* Queued non-trivial tasks expire task_ttl_ms after they were enqueued; trivial ones
+ * only with their own ttl_ms; 0 never (DESIGN §5.5). */
+static void arm_ttl(ac_queue *q, ac_task *t)
+{
+	int64_t ttl = t->ttl_ms >= 0 ? t->ttl_ms : (t->tier == AC_TIER_TRIVIAL ? 0 : q->cfg->task_ttl_ms);
+	int64_t left;
+
+	if (ttl <= 0) {
+		return;
+	}
+	left = t->enqueued_at_ms + ttl - ac_clock_wall_ms();
+	arm(q, t, TIMER_TTL, left > 0 ? left : 0);
+}
+
 void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid)
 {
 	ac_mpw *w = &q->sched_events;
+
+	arm_ttl(q, (ac_task *)t);
 
 	ac_mpw_map(w, avoid ? 7 : 6);
 	ac_mpw_key(w, "id");
@@ -179,11 +197,22 @@ static void reclaim(ac_queue *q, ac_task *t, const char *reason)
 	ac_queue_abort_note(q, agent, t->id);
 	ac_queue_agent_note(q, agent, "idle", 0);
 	publish(q, is_dead ? "task.dead_letter" : "task.reclaimed", t, "reason", reason);
-	if (!is_dead) {
+	if (is_dead) {
+		ac_queue_sched_removed(q, t);
+	} else {
 		ac_queue_sched_queued(q, t, agent);
 	}
 	ac_log(AC_LOG_INFO, "queue", "reclaimed", "task_id=%" PRIu64 " agent=%s reason=%s dead=%d",
 	    t->id, agent, reason, is_dead);
+}
+
+static void expire(ac_queue *q, ac_task *t)
+{
+	if (ac_task_expire(q->qs, t, ac_clock_wall_ms()) != AC_OK || ac_queue_mark_dirty(q, t) != AC_OK) {
+		return;
+	}
+	publish(q, "task.expired", t, "reason", "ttl_expired");
+	ac_queue_sched_removed(q, t);
 }
 
 void ac_queue_on_task_timer(ac_queue *q, const ac_timer_entry *e)
@@ -196,7 +225,11 @@ void ac_queue_on_task_timer(ac_queue *q, const ac_timer_entry *e)
 		return; /* settled or re-armed since */
 	}
 	t->timer_id = 0;
-	reclaim(q, t, reasons[e->kind]);
+	if (e->kind == TIMER_TTL) {
+		expire(q, t);
+	} else {
+		reclaim(q, t, reasons[e->kind]);
+	}
 }
 
 /* ---- assignment ---- */
@@ -355,6 +388,18 @@ static void reply_abort(ac_queue *q, ac_call *call, bool abort)
 	ac_queue_hold_reply(q, &call->env, w, false);
 }
 
+/* Whether the agent was told to drop this task (an abort note waits for it). */
+static bool had_and_lost(const ac_queue *q, const ac_req_task_fenced *r)
+{
+	for (size_t i = 0; i < q->abort_count; i++) {
+		if (q->aborts[i].task_id == r->id.v && strlen(q->aborts[i].agent_id) == r->agent_id.len &&
+		    memcmp(q->aborts[i].agent_id, r->agent_id.p, r->agent_id.len) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 void ac_queue_on_progress(void *state, ac_call *call)
 {
 	ac_queue *q = state;
@@ -362,12 +407,23 @@ void ac_queue_on_progress(void *state, ac_call *call)
 	ac_task *t = ac_queue_state_find(q->qs, r->id.v);
 	bool repeat = false;
 	char msg[1025];
+	ac_err err;
 
 	note_seen(q, r);
-	/* A task that is no longer this agent's (cancelled, reclaimed) answers abort. */
-	if (t == NULL || ac_task_fence(t, r->agent_id.p, r->agent_id.len, (uint32_t)r->generation.v,
-	                     AC_FENCED_NONE, &repeat) != AC_OK) {
+	err = t == NULL ? AC_ENOTFOUND :
+	    ac_task_fence(t, r->agent_id.p, r->agent_id.len, (uint32_t)r->generation.v, AC_FENCED_NONE,
+	        &repeat);
+	/* A task this agent had and lost (cancelled, reclaimed, finished) answers abort;
+	 * one it never had is fenced like the other ops. */
+	if (err == AC_ECONFLICT || (err != AC_OK && had_and_lost(q, r))) {
 		reply_abort(q, call, true);
+		return;
+	}
+	if (err != AC_OK) {
+		ac_queue_hold_error(q, &call->env, err,
+		    err == AC_ENOTFOUND ? "no live task with this id" :
+		                          "the task is not assigned to this agent with this generation",
+		    err == AC_ENOTFOUND ? "id" : "generation");
 		return;
 	}
 	arm(q, t, TIMER_LEASE, q->cfg->lease_ms);
@@ -429,6 +485,7 @@ void ac_queue_on_complete(void *state, ac_call *call)
 		t->tokens_used = r->tokens_used.set ? (int64_t)r->tokens_used.v : t->tokens_used;
 		finish_assignment(q, t, t->assigned_to);
 		publish(q, "task.completed", t, NULL, NULL);
+		ac_queue_sched_removed(q, t); /* frees its endpoint slot */
 	}
 	if (r->fetch_wait_ms.set && !repeat) {
 		hold_fetch(q, call, r);
@@ -487,7 +544,9 @@ void ac_queue_on_fail(void *state, ac_call *call)
 	}
 	finish_assignment(q, t, agent);
 	publish(q, is_dead ? "task.dead_letter" : "task.failed", t, "error", error);
-	if (!is_dead) {
+	if (is_dead) {
+		ac_queue_sched_removed(q, t);
+	} else {
 		ac_queue_sched_queued(q, t, agent);
 	}
 	hold_ok(q, call, is_dead ? "dead_letter" : "queued");
@@ -520,6 +579,8 @@ static bool hello_task(void *ctx, const ac_task *ct)
 		arm(aw->q, t, t->status == AC_TASK_WORKING ? TIMER_LEASE : TIMER_ACCEPT,
 		    t->status == AC_TASK_WORKING ? aw->q->cfg->lease_ms : aw->q->cfg->accept_timeout_ms);
 		ac_task_encode(t, false, aw->arena, aw->w);
+		ac_queue_agent_note(aw->q, aw->agent, t->status == AC_TASK_WORKING ? "working" : "assigned",
+		    t->id);
 		aw->count++;
 	}
 	return true;

@@ -187,6 +187,9 @@ static void release_held(ac_queue *q, bool committed)
 	const uint8_t *bytes = ac_mpw_data(&q->held_bytes);
 	ac_mpw err;
 
+	/* notes first: the registry and scheduler must know an agent is free before the
+	 * agent can hear so and fetch again */
+	ac_queue_flush_notes(q);
 	ac_mpw_init(&err);
 	write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
 	for (size_t i = 0; i < q->held_count; i++) {
@@ -202,7 +205,6 @@ static void release_held(ac_queue *q, bool committed)
 	ac_mpw_fini(&err);
 	q->held_count = 0;
 	ac_mpw_reset(&q->held_bytes);
-	ac_queue_flush_notes(q);
 }
 
 /* Sends one message of {key: [items]} built from n items already in w. */

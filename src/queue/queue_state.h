@@ -171,7 +171,8 @@ ac_err ac_task_fence(const ac_task *t, const char *agent, size_t agent_len, uint
     ac_fenced_op op, bool *is_repeat);
 /* assigned -> working. */
 ac_err ac_task_accept(ac_queue_state *qs, ac_task *t, int64_t now_ms);
-/* assigned/working -> completed; remembers the applied (agent, generation). */
+/* working -> completed (assigned is a conflict: accept first); remembers the applied
+ * (agent, generation). */
 ac_err ac_task_complete(ac_queue_state *qs, ac_task *t, int64_t now_ms);
 /* assigned/working: retry_count + 1; back to queued (not before now + backoff_ms) when
  * retryable and attempts remain (max_retries 0 behaves as 1), else dead_letter with

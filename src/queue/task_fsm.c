@@ -113,8 +113,8 @@ static ac_err remember_applied(ac_task *t, ac_fenced_op op)
 
 ac_err ac_task_complete(ac_queue_state *qs, ac_task *t, int64_t now_ms)
 {
-	if (!is_in_flight(t)) {
-		return AC_ECONFLICT;
+	if (t->status != AC_TASK_WORKING) {
+		return AC_ECONFLICT; /* accept first (or fetch with accept: true) */
 	}
 	if (remember_applied(t, AC_FENCED_COMPLETE) != AC_OK) {
 		return AC_ENOMEM;

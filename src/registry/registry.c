@@ -7,19 +7,13 @@
 #include <string.h>
 
 #include "codec/agent_wire.h"
+#include "codec/endpoint_wire.h"
 #include "codec/ops.h"
-#include "registry/registry.h"
-#include "registry/registry_state.h"
+#include "codec/task_wire.h"
+#include "registry/registry_int.h"
 #include "rt/clock.h"
 #include "rt/log.h"
 
-enum { TIMER_SWEEP = 1 };
-
-struct ac_registry {
-	const ac_config *cfg;
-	ac_actor *actor;
-	ac_agents *agents;
-};
 
 /* The profile part of hello: what the scheduler matches on. */
 static const ac_field profile_fields[] = {
@@ -94,15 +88,25 @@ static void on_hello(void *state, ac_call *call)
 	ac_registry *r = state;
 	const ac_req_agent_hello *req = call->req;
 	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_str all_targets[AC_TARGET_COUNT];
+	ac_req_agent_hello profile;
 	ac_agent *a;
 	bool was_offline;
+
+	for (int t = 0; t < AC_TARGET_COUNT; t++) {
+		all_targets[t] = (ac_str){ ac_target_names[t], (uint32_t)strlen(ac_target_names[t]), true };
+	}
 
 	if (ac_agents_put(r->agents, req->agent_id.p, req->agent_id.len, &a) != AC_OK) {
 		ac_actor_reply_err(call->actor, &call->env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
-	ac_mpw_map(w, ac_schema_count_set(&profile_schema, req));
-	ac_schema_encode_fields(&profile_schema, req, w);
+	profile = *req;
+	if (!profile.targets.set) { /* an agent that names no tier runs all three */
+		profile.targets = (ac_strs){ all_targets, AC_TARGET_COUNT, true };
+	}
+	ac_mpw_map(w, ac_schema_count_set(&profile_schema, &profile));
+	ac_schema_encode_fields(&profile_schema, &profile, w);
 	if (ac_agent_set_profile(a, ac_mpw_data(w), ac_mpw_len(w)) != AC_OK) {
 		ac_actor_reply_err(call->actor, &call->env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
@@ -111,6 +115,7 @@ static void on_hello(void *state, ac_call *call)
 	ac_str_cpy(a->name, sizeof(a->name), req->name.set ? req->name : req->agent_id);
 	a->last_seen_ms = ac_clock_wall_ms();
 	a->pipe_id = call->env.pipe_id;
+	ac_registry_agent_endpoint(r, a, req->ollama_url, call->env.pipe_id);
 	if (was_offline) {
 		a->state = AC_AGENT_IDLE;
 		a->connected_at_ms = a->last_seen_ms;
@@ -126,6 +131,7 @@ static void on_heartbeat(void *state, ac_call *call)
 	ac_agent *a = online_agent(r, call, req->agent_id);
 
 	if (a != NULL) {
+		ac_registry_agent_resources(r, a, req->resources);
 		forward_agent_only(r, call, AC_MSG_HEARTBEAT_FWD, a);
 	}
 }
@@ -141,6 +147,13 @@ static void on_fetch(void *state, ac_call *call)
 
 	if (a == NULL) {
 		return;
+	}
+	if (a->state == AC_AGENT_ASSIGNED || a->state == AC_AGENT_WORKING) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "agent has task %llu: complete or fail it first",
+		    (unsigned long long)a->current_task);
+		ac_actor_reply_err(call->actor, &call->env, AC_ECONFLICT, msg, "agent_id");
+		return; /* one task at a time per agent (DESIGN §3) */
 	}
 	a->pipe_id = call->env.pipe_id;
 	/* profile is one map: splice its entries after ours */
@@ -249,12 +262,23 @@ static void on_notes(void *state, ac_call *call)
 	}
 }
 
+/* A connection closed. The scheduler drops a fetch held on it (a task sent there
+ * would be lost), and an agent whose current connection it was is gone: its tasks are
+ * reclaimed now rather than after agent_timeout_ms (DESIGN §4 rules). */
 static void on_pipe_closed(void *state, ac_call *call)
 {
 	ac_registry *r = state;
+	size_t n = ac_agents_count(r->agents);
 
-	/* the scheduler drops a fetch held on that connection: a task sent there is lost */
 	ac_actor_send(r->actor, AC_ACTOR_SCHEDULER, &call->env, NULL, 0);
+	for (size_t i = 0; call->env.pipe_id != 0 && i < n; i++) {
+		ac_agent *a = ac_agents_at(r->agents, i);
+		if (a->state != AC_AGENT_OFFLINE && a->pipe_id == call->env.pipe_id) {
+			a->state = AC_AGENT_OFFLINE;
+			a->current_task = 0;
+			announce_gone(r, a, "agent.offline", "connection_closed");
+		}
+	}
 }
 
 /* stats: add the agents section and pass the request on. */
@@ -265,8 +289,11 @@ static void on_stats(void *state, ac_call *call)
 	uint64_t by_state[AC_AGENT_STATE_COUNT];
 	uint32_t sections = (call->body[0] & 0x0f); /* fixmap: a handful of sections */
 
+	uint64_t by_status[AC_EP_STATUS_COUNT];
+
 	ac_agents_counts(r->agents, by_state);
-	ac_mpw_map(w, sections + 1);
+	ac_endpoints_counts(r->endpoints, by_status);
+	ac_mpw_map(w, sections + 2);
 	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "agents");
 	ac_mpw_map(w, 1);
@@ -275,6 +302,14 @@ static void on_stats(void *state, ac_call *call)
 	for (int s = 0; s < AC_AGENT_STATE_COUNT; s++) {
 		ac_mpw_key(w, ac_agent_state_names[s]);
 		ac_mpw_u64(w, by_state[s]);
+	}
+	ac_mpw_key(w, "endpoints");
+	ac_mpw_map(w, 1);
+	ac_mpw_key(w, "by_status");
+	ac_mpw_map(w, AC_EP_STATUS_COUNT);
+	for (int s = 0; s < AC_EP_STATUS_COUNT; s++) {
+		ac_mpw_key(w, ac_endpoint_status_names[s]);
+		ac_mpw_u64(w, by_status[s]);
 	}
 	ac_actor_forward(r->actor, AC_ACTOR_SCHEDULER, &call->env, AC_MSG_STATS_COLLECT, w);
 }
@@ -295,7 +330,11 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 {
 	ac_registry *r = state;
 
-	(void)t;
+	if (t->kind == TIMER_PROBE) {
+		ac_registry_probe_all(r);
+		ac_actor_timer_add(a, ac_clock_mono_ms() + r->cfg->health_interval_ms, TIMER_PROBE, 0, NULL);
+		return;
+	}
 	ac_agents_expire(r->agents, ac_clock_wall_ms() - r->cfg->agent_timeout_ms, went_offline, r);
 	ac_actor_timer_add(a, ac_clock_mono_ms() + sweep_every_ms(r), TIMER_SWEEP, 0, NULL);
 }
@@ -303,8 +342,13 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 static ac_err registry_actor_start(void *state, ac_actor *a)
 {
 	ac_registry *r = state;
+	ac_err err;
 
 	r->actor = a;
+	/* endpoints start unknown after a restart and are probed at once (DESIGN §6) */
+	if ((err = ac_actor_timer_add(a, ac_clock_mono_ms(), TIMER_PROBE, 0, NULL)) != AC_OK) {
+		return err;
+	}
 	return ac_actor_timer_add(a, ac_clock_mono_ms() + sweep_every_ms(r), TIMER_SWEEP, 0, NULL);
 }
 
@@ -317,6 +361,12 @@ static const ac_handler registry_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_AGENT_NOTES] = { on_notes, &ac_agent_notes_msg_schema },
 	[AC_MSG_PIPE_CLOSED] = { on_pipe_closed, NULL },
 	[AC_MSG_STATS_COLLECT] = { on_stats, NULL },
+	[AC_MSG_OP_ENDPOINT_REGISTER] = { ac_registry_on_endpoint_register,
+		&ac_req_endpoint_register_schema },
+	[AC_MSG_OP_ENDPOINT_REMOVE] = { ac_registry_on_endpoint_remove, &ac_req_endpoint_id_schema },
+	[AC_MSG_OP_ENDPOINT_LIST] = { ac_registry_on_endpoint_list, &ac_req_empty_schema },
+	[AC_MSG_PROBE_RESULT] = { ac_registry_on_probe_result, &ac_probe_result_schema },
+	[AC_MSG_ENDPOINT_SNAPSHOT_REQ] = { ac_registry_on_snapshot_req, NULL },
 };
 
 static const ac_actor_def registry_def = {
@@ -337,8 +387,11 @@ ac_err ac_registry_start(ac_rt *rt, const ac_config *cfg, ac_registry **out)
 		return AC_ENOMEM;
 	}
 	r->cfg = cfg;
+	r->rt = rt;
 	if ((err = ac_agents_alloc(&r->agents)) != AC_OK ||
+	    (err = ac_registry_endpoints_open(r)) != AC_OK ||
 	    (err = ac_actor_start(rt, &registry_def, r, &r->actor)) != AC_OK) {
+		ac_registry_endpoints_close(r);
 		ac_agents_free(r->agents);
 		free(r);
 		return err;
@@ -353,6 +406,7 @@ void ac_registry_stop(ac_registry *r)
 		return;
 	}
 	ac_actor_stop(r->actor);
+	ac_registry_endpoints_close(r);
 	ac_agents_free(r->agents);
 	free(r);
 }

@@ -32,6 +32,7 @@ typedef struct ac_agent {
 	int64_t connected_at_ms;  /* wall */
 	int64_t last_seen_ms;     /* wall */
 	uint32_t pipe_id;         /* connection of the last hello/fetch */
+	char endpoint[300];       /* id of the endpoint its ollama_url names, "" none */
 } ac_agent;
 
 typedef struct ac_agents ac_agents;

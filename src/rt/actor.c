@@ -41,6 +41,12 @@ struct ac_rt {
 	char prefix[64];
 	nng_socket inbox[AC_ACTOR_COUNT];       /* PULL, listening; read by the owner only */
 	nng_socket shared_push[AC_ACTOR_COUNT]; /* PUSH, for ac_rt_send from any thread */
+	/* A stopped actor's PUSH sockets stay open until ac_rt_free: closing a socket drops
+	 * what it still buffers, and an actor's last messages (answers to held requests)
+	 * must reach peers that run on. Written by the exiting actor thread, read after
+	 * every actor was joined. */
+	nng_socket retired[AC_ACTOR_COUNT][AC_ACTOR_COUNT];
+	bool has_retired[AC_ACTOR_COUNT];
 };
 
 typedef struct outbox {
@@ -172,6 +178,9 @@ void ac_rt_free(ac_rt *rt)
 		return;
 	}
 	for (int i = 0; i < AC_ACTOR_COUNT; i++) {
+		for (int p = 0; rt->has_retired[i] && p < AC_ACTOR_COUNT; p++) {
+			nng_close(rt->retired[i][p]);
+		}
 		nng_close(rt->shared_push[i]);
 		nng_close(rt->inbox[i]);
 	}
@@ -455,16 +464,21 @@ static unsigned drain(ac_actor *a, nng_socket sock, ac_watch_fn fn, unsigned bud
 	return n;
 }
 
-static void fire_timers(ac_actor *a)
+/* Fires due timers; returns how many (they count as handled: a timer's changes must
+ * reach on_drained, the commit point, like a message's). */
+static unsigned fire_timers(ac_actor *a)
 {
 	ac_timer_entry t;
 	int64_t now = ac_clock_mono_ms();
+	unsigned n = 0;
 
 	while (!a->stopping && ac_timers_pop_due(a->timers, now, &t)) {
 		if (a->def->on_timer != NULL) {
 			a->def->on_timer(a->state, a, &t);
 		}
+		n++;
 	}
+	return n;
 }
 
 static int poll_timeout_ms(ac_actor *a)
@@ -514,7 +528,7 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		if (poll(fds, (nfds_t)n, poll_timeout_ms(a)) < 0) {
 			continue; /* EINTR */
 		}
-		fire_timers(a);
+		handled += fire_timers(a);
 		handled += drain(a, a->rt->inbox[a->def->id], NULL, budget);
 		for (unsigned i = 0; i < a->watch_count; i++) {
 			handled += drain(a, a->watches[i].sock, a->watches[i].fn, budget);
@@ -535,6 +549,30 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		}
 	}
 	a->stopping = true;
+}
+
+/* What stop() sent (answers to held requests) must still reach running peers: wait
+ * for room, up to a bound, since a stopped peer never drains. */
+static void flush_before_exit(ac_actor *a)
+{
+	int64_t deadline = ac_clock_mono_ms() + 2000;
+	struct pollfd fds[AC_ACTOR_COUNT];
+
+	for (;;) {
+		int n = 0, fd;
+		for (int p = 0; p < AC_ACTOR_COUNT; p++) {
+			outbox_flush(a, p);
+			if (a->pending[p].count > 0 &&
+			    nng_socket_get_int(a->out[p], NNG_OPT_SENDFD, &fd) == 0) {
+				fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			}
+		}
+		int64_t left = deadline - ac_clock_mono_ms();
+		if (n == 0 || left <= 0) {
+			return;
+		}
+		poll(fds, (nfds_t)n, (int)(left > 50 ? 50 : left));
+	}
 }
 
 static void close_peers(ac_actor *a, int upto)
@@ -578,10 +616,12 @@ static void *actor_main(void *arg)
 	if (a->def->stop != NULL) {
 		a->def->stop(a->state, a);
 	}
-	for (int i = 0; i < AC_ACTOR_COUNT; i++) {
-		outbox_flush(a, i); /* best effort: a last reply may still fit */
+	flush_before_exit(a);
+	for (int peer = 0; peer < AC_ACTOR_COUNT; peer++) {
+		outbox_fini(&a->pending[peer]);
+		a->rt->retired[a->def->id][peer] = a->out[peer];
 	}
-	close_peers(a, AC_ACTOR_COUNT);
+	a->rt->has_retired[a->def->id] = true;
 	return NULL;
 
 fail_peers:

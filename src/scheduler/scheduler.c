@@ -8,31 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+
 #include "codec/agent_wire.h"
 #include "codec/ops.h"
 #include "rt/clock.h"
 #include "rt/log.h"
-#include "scheduler/scheduler.h"
-#include "scheduler/scheduler_state.h"
-
-enum { TIMER_FETCH = 1, TIMER_DELAY };
-
-struct ac_scheduler {
-	const ac_config *cfg;
-	ac_actor *actor;
-	ac_sched_state *st;
-	uint64_t by_tier[AC_TIER_COUNT];
-	uint64_t by_target[AC_TARGET_COUNT];
-	uint64_t fallbacks;
-};
-
-static const ac_target tier_target[AC_TIER_COUNT] = {
-	[AC_TIER_TRIVIAL] = AC_TARGET_SIDECAR,
-	[AC_TIER_STANDARD] = AC_TARGET_OLLAMA,
-	[AC_TIER_COMPLEX] = AC_TARGET_CLAUDE,
-	[AC_TIER_UNKNOWN] = AC_TARGET_OLLAMA, /* unknown routes as standard */
-};
-static const char *const cost_tier[AC_TARGET_COUNT] = { "free", "local", "api" };
+#include "scheduler/scheduler_int.h"
 
 /* ---- replies to fetches ---- */
 
@@ -50,59 +33,25 @@ static void end_wait(ac_scheduler *s, ac_waiter *w)
 	ac_waiter_free(w);
 }
 
-/* ---- decisions ---- */
-
-static void write_decision(ac_scheduler *s, const ac_pending *p, ac_mpw *w)
+/* The ollama_url the agent of w announced, into buf ("" when none). */
+static void waiter_ollama_url(const ac_waiter *w, char *buf, size_t cap)
 {
-	char reason[160];
-	bool has_model = p->target == AC_TARGET_OLLAMA || p->target == AC_TARGET_CLAUDE;
+	ac_fetch_msg f;
+	ac_arena arena;
 
-	snprintf(reason, sizeof(reason), "%s:%s (confidence %.2f, word_count=%u, files=%u)",
-	    p->is_explicit ? "explicit" : "inferred", ac_tier_names[p->tier], p->confidence,
-	    p->word_count, p->file_count);
-	ac_mpw_map(w, 11);
-	ac_mpw_key(w, "effective_tier");
-	ac_mpw_cstr(w, ac_tier_names[p->tier]);
-	ac_mpw_key(w, "target_type");
-	ac_mpw_cstr(w, ac_target_names[p->target]);
-	ac_mpw_key(w, "selected_endpoint");
-	ac_mpw_cstr(w, p->target == AC_TARGET_CLAUDE ? "claude_api" : NULL);
-	ac_mpw_key(w, "selected_model");
-	ac_mpw_cstr(w, !has_model ? NULL : p->target == AC_TARGET_CLAUDE ? "claude" :
-	                               (p->model ? p->model : s->cfg->default_model));
-	ac_mpw_key(w, "fallback_used");
-	ac_mpw_bool(w, false);
-	ac_mpw_key(w, "fallback_from_tier");
-	ac_mpw_nil(w);
-	ac_mpw_key(w, "fallback_reason");
-	ac_mpw_nil(w);
-	ac_mpw_key(w, "candidate_count");
-	ac_mpw_u64(w, 0);
-	ac_mpw_key(w, "classification_reason");
-	ac_mpw_cstr(w, reason);
-	ac_mpw_key(w, "estimated_cost_tier");
-	ac_mpw_cstr(w, cost_tier[p->target]);
-	ac_mpw_key(w, "decided_at_ms");
-	ac_mpw_i64(w, ac_clock_wall_ms());
+	buf[0] = '\0';
+	ac_arena_init(&arena);
+	if (ac_schema_decode_bytes(&ac_fetch_msg_schema, w->fetch, w->fetch_len, &f, &arena, NULL) ==
+	    AC_OK) {
+		ac_str_cpy(buf, cap, f.ollama_url);
+	}
+	ac_arena_fini(&arena);
 }
 
-/* Proposes p to w's agent: both leave the view; the queue answers the fetch. */
-static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
+static void publish_match(ac_scheduler *s, const ac_pending *p, const ac_waiter *w)
 {
-	ac_mpw *m = ac_actor_scratch(s->actor), ev;
+	ac_mpw ev;
 
-	ac_mpw_map(m, 4);
-	ac_mpw_key(m, "task_id");
-	ac_mpw_u64(m, p->id);
-	ac_mpw_key(m, "generation");
-	ac_mpw_u64(m, p->generation);
-	ac_mpw_key(m, "decision");
-	write_decision(s, p, m);
-	ac_mpw_key(m, "fetch");
-	ac_mpw_raw(m, w->fetch, w->fetch_len);
-	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
-	s->by_tier[p->tier]++;
-	s->by_target[p->target]++;
 	ac_mpw_init(&ev);
 	ac_mpw_map(&ev, 3);
 	ac_mpw_key(&ev, "task_id");
@@ -113,6 +62,62 @@ static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
 	ac_mpw_cstr(&ev, ac_target_names[p->target]);
 	ac_actor_publish(s->actor, "scheduler.match", &ev);
 	ac_mpw_fini(&ev);
+}
+
+/* Remembers that task id went to endpoint ep (in_flight until it comes back). */
+static void add_flight(ac_scheduler *s, uint64_t id, const char *ep)
+{
+	char *copy;
+
+	if (ep[0] == '\0' || (copy = strdup(ep)) == NULL) {
+		return;
+	}
+	if (ac_task_map_put(&s->flights, id, copy) != AC_OK) {
+		free(copy);
+		return;
+	}
+	ac_sched_endpoints_add_flight(s->eps, ep, +1);
+}
+
+void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id)
+{
+	char *ep = ac_task_map_remove(&s->flights, task_id, NULL, NULL);
+	size_t healthy, total;
+
+	if (ep == NULL) {
+		return;
+	}
+	ac_sched_endpoints_add_flight(s->eps, ep, -1);
+	free(ep);
+	ac_sched_endpoints_health(s->eps, &healthy, &total);
+	if (healthy > 0 && ac_sched_waiting_count(s->st) > 0) {
+		ac_sched_reevaluate(s); /* a slot freed: saturated tasks may go now */
+	}
+}
+
+/* Proposes p to w's agent: both leave the view; the queue answers the fetch. */
+static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
+{
+	ac_mpw *m = ac_actor_scratch(s->actor);
+	char url[256], endpoint[300] = "";
+
+	waiter_ollama_url(w, url, sizeof(url));
+	ac_mpw_map(m, 4);
+	ac_mpw_key(m, "task_id");
+	ac_mpw_u64(m, p->id);
+	ac_mpw_key(m, "generation");
+	ac_mpw_u64(m, p->generation);
+	ac_mpw_key(m, "decision");
+	if (!ac_sched_decide(s, p, url, m, endpoint, sizeof(endpoint))) {
+		return; /* its endpoint went away: p waits again, w keeps waiting */
+	}
+	ac_mpw_key(m, "fetch");
+	ac_mpw_raw(m, w->fetch, w->fetch_len);
+	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
+	s->by_tier[p->tier]++;
+	s->by_target[p->target]++;
+	publish_match(s, p, w);
+	add_flight(s, p->id, endpoint);
 	ac_sched_drop_task(s->st, p->id);
 	end_wait(s, w);
 }
@@ -171,32 +176,16 @@ static void read_complexity(ac_pending *p, ac_raw raw, ac_arena *arena)
 	}
 }
 
-/* The tier's target, unless the task's targets exclude it: then the nearest allowed
- * one above it, else below (DESIGN §5.2; endpoint health and fallback come later). */
-static ac_target choose_target(ac_tier tier, const ac_strs *targets)
+static unsigned targets_bits(const ac_strs *targets)
 {
-	ac_target want = tier_target[tier];
-	unsigned allowed = 0;
+	unsigned bits = 0;
 
 	for (uint32_t i = 0; targets->set && i < targets->count; i++) {
 		for (int t = 0; t < AC_TARGET_COUNT; t++) {
-			allowed |= ac_str_eq(targets->items[i], ac_target_names[t]) ? 1u << t : 0;
+			bits |= ac_str_eq(targets->items[i], ac_target_names[t]) ? 1u << t : 0;
 		}
 	}
-	if (allowed == 0 || (allowed & (1u << want))) {
-		return want;
-	}
-	for (int t = want + 1; t < AC_TARGET_COUNT; t++) {
-		if (allowed & (1u << t)) {
-			return (ac_target)t;
-		}
-	}
-	for (int t = want - 1; t >= 0; t--) {
-		if (allowed & (1u << t)) {
-			return (ac_target)t;
-		}
-	}
-	return want;
+	return bits;
 }
 
 static ac_err caps_copy(const ac_strs *in, ac_caps *out)
@@ -217,12 +206,20 @@ static ac_err caps_copy(const ac_strs *in, ac_caps *out)
 	return AC_OK;
 }
 
-static void try_place(ac_scheduler *s, ac_pending *p)
+void ac_sched_try_place(ac_scheduler *s, ac_pending *p)
 {
 	ac_waiter *w = ac_sched_best_waiter(s->st, p);
 
 	if (w != NULL) {
 		propose(s, p, w);
+	}
+}
+
+/* A task whose not_before has come: route it, then look for an agent. */
+static void release(ac_scheduler *s, ac_pending *p)
+{
+	if (ac_sched_route_task(s, p)) {
+		ac_sched_try_place(s, p);
 	}
 }
 
@@ -244,8 +241,10 @@ static ac_pending *pending_from(const ac_task_event *e, ac_arena *arena, ac_caps
 	p->enqueued_at_ms = e->enqueued_at_ms.v;
 	p->not_before_ms = e->not_before_ms.v;
 	read_complexity(p, route->complexity, arena);
-	p->target = choose_target(p->tier, &route->targets);
+	p->allowed_targets = targets_bits(&route->targets);
+	p->target = AC_TARGET_SIDECAR; /* the router decides on release */
 	p->model = route->model.set ? strndup(route->model.p, route->model.len) : NULL;
+	p->repo = route->repo.set ? strndup(route->repo.p, route->repo.len) : NULL;
 	if (e->avoid_agent.set) {
 		ac_str_cpy(p->avoid, sizeof(p->avoid), e->avoid_agent);
 	}
@@ -261,6 +260,10 @@ static void on_task_event(ac_scheduler *s, const ac_task_event *e, ac_arena *are
 	if (old != NULL && old->delay_timer != 0) {
 		ac_actor_timer_cancel(s->actor, old->delay_timer);
 	}
+	if (old != NULL && old->fallback_timer != 0) {
+		ac_actor_timer_cancel(s->actor, old->fallback_timer);
+	}
+	ac_sched_release_flight(s, e->id.v); /* back from an endpoint, if it was on one */
 	if (e->removed.set && e->removed.v) {
 		ac_sched_drop_task(s->st, e->id.v);
 		return;
@@ -275,8 +278,7 @@ static void on_task_event(ac_scheduler *s, const ac_task_event *e, ac_arena *are
 		    p->id, &p->delay_timer);
 		return;
 	}
-	ac_sched_release(s->st, p);
-	try_place(s, p);
+	release(s, p);
 }
 
 static void on_task_events(void *state, ac_call *call)
@@ -304,15 +306,46 @@ static uint8_t targets_mask(const ac_strs *targets)
 	return mask;
 }
 
+/* When a fetch gives up: its first hold plus wait_ms (a refused proposal brings the
+ * fetch back with deadline_ms set, so waiting again does not extend it). */
+static int64_t deadline_of(const ac_fetch_msg *f)
+{
+	return f->deadline_ms.set ? f->deadline_ms.v :
+	                            ac_clock_mono_ms() + (f->wait_ms.set ? (int64_t)f->wait_ms.v : 0);
+}
+
+/* Keeps the fetch body, with its deadline written in, for the proposal. */
+static ac_err stamp_deadline(ac_fetch_msg *f, const uint8_t *body, size_t len, ac_waiter *w)
+{
+	ac_mpw enc;
+	ac_err err;
+
+	(void)body;
+	(void)len;
+	f->deadline_ms = (ac_int){ deadline_of(f), true };
+	ac_mpw_init(&enc);
+	ac_schema_encode(&ac_fetch_msg_schema, f, &enc);
+	err = enc.err;
+	if (err == AC_OK && (w->fetch = malloc(ac_mpw_len(&enc))) == NULL) {
+		err = AC_ENOMEM;
+	}
+	if (err == AC_OK) {
+		memcpy(w->fetch, ac_mpw_data(&enc), ac_mpw_len(&enc));
+		w->fetch_len = ac_mpw_len(&enc);
+	}
+	ac_mpw_fini(&enc);
+	return err;
+}
+
 /* Holds a fetch (replacing the agent's older one), or answers it with a task. */
-static void hold_fetch(ac_scheduler *s, const ac_env *env, const ac_fetch_msg *f,
-    const uint8_t *body, size_t len)
+static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, const uint8_t *body,
+    size_t len)
 {
 	ac_waiter *w = calloc(1, sizeof(*w)), *old;
 	ac_pending *p;
 	ac_caps caps;
 
-	if (w == NULL || (w->fetch = malloc(len)) == NULL || caps_copy(&f->capabilities, &caps) != AC_OK) {
+	if (w == NULL || caps_copy(&f->capabilities, &caps) != AC_OK) {
 		ac_waiter_free(w);
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
@@ -323,8 +356,12 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, const ac_fetch_msg *f
 		end_wait(s, old);
 	}
 	w->env = *env;
-	memcpy(w->fetch, body, len);
-	w->fetch_len = len;
+	if (stamp_deadline(f, body, len, w) != AC_OK) {
+		ac_caps_free(&caps);
+		ac_waiter_free(w);
+		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
 	if (ac_sched_add_waiter(s->st, w, &caps, targets_mask(&f->targets)) != AC_OK) {
 		ac_caps_free(&caps);
 		ac_waiter_free(w);
@@ -333,33 +370,39 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, const ac_fetch_msg *f
 	}
 	if ((p = ac_sched_best_task(s->st, w)) != NULL) {
 		propose(s, p, w);
-	} else if (!f->wait_ms.set || f->wait_ms.v == 0) {
+	} else if (deadline_of(f) <= ac_clock_mono_ms()) {
 		reply_no_task(s, env);
 		end_wait(s, w);
 	} else {
-		ac_actor_timer_add(s->actor, ac_clock_mono_ms() + (int64_t)f->wait_ms.v, TIMER_FETCH,
-		    (uint64_t)(uintptr_t)w, &w->timer);
+		ac_actor_timer_add(s->actor, deadline_of(f), TIMER_FETCH, (uint64_t)(uintptr_t)w,
+		    &w->timer);
 	}
 }
 
 static void on_fetch(void *state, ac_call *call)
 {
-	hold_fetch(state, &call->env, call->req, call->body, call->body_len);
+	hold_fetch(state, &call->env, (ac_fetch_msg *)call->req, call->body, call->body_len);
 }
 
-/* The queue refused a proposal (the task moved on): the fetch waits again. */
+/* The queue refused a proposal (the task moved on): the fetch waits again, until its
+ * first deadline, unless the agent has fetched anew meanwhile (the newer one wins). */
 static void on_rejected(void *state, ac_call *call)
 {
+	ac_scheduler *s = state;
 	const ac_assign_msg *m = call->req;
 	ac_fetch_msg *f = ac_arena_alloc(call->arena, sizeof(*f));
+	char agent[129];
 
 	if (f == NULL || ac_schema_decode_bytes(&ac_fetch_msg_schema, m->fetch.p, m->fetch.len, f,
 	                     call->arena, NULL) != AC_OK) {
-		ac_actor_reply_err(((ac_scheduler *)state)->actor, &call->env, AC_EINTERNAL,
-		    "assignment failed", NULL);
+		ac_actor_reply_err(s->actor, &call->env, AC_EINTERNAL, "assignment failed", NULL);
 		return;
 	}
-	hold_fetch(state, &call->env, f, m->fetch.p, m->fetch.len);
+	if (ac_sched_find_waiter(s->st, ac_str_cpy(agent, sizeof(agent), f->agent_id)) != NULL) {
+		reply_no_task(s, &call->env);
+		return;
+	}
+	hold_fetch(s, &call->env, f, m->fetch.p, m->fetch.len);
 }
 
 static void on_agent_gone(void *state, ac_call *call)
@@ -417,7 +460,7 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw_map(w, sections + 1);
 	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "routing");
-	ac_mpw_map(w, 5);
+	ac_mpw_map(w, 7);
 	ac_mpw_key(w, "by_tier");
 	write_counts(w, ac_tier_names, s->by_tier, AC_TIER_COUNT);
 	ac_mpw_key(w, "by_target");
@@ -428,6 +471,10 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw_u64(w, ac_sched_task_count(s->st));
 	ac_mpw_key(w, "waiting_agents");
 	ac_mpw_u64(w, ac_sched_waiter_count(s->st));
+	ac_mpw_key(w, "waiting_for_endpoint");
+	ac_mpw_u64(w, ac_sched_waiting_count(s->st));
+	ac_mpw_key(w, "endpoints_known");
+	ac_mpw_u64(w, ac_sched_endpoints_count(s->eps));
 	ac_actor_forward(s->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
 }
 
@@ -435,7 +482,6 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 {
 	ac_scheduler *s = state;
 
-	(void)a;
 	if (t->kind == TIMER_FETCH) {
 		ac_waiter *w = (ac_waiter *)(uintptr_t)t->tag;
 		w->timer = 0;
@@ -445,9 +491,17 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 		ac_pending *p = ac_sched_find_task(s->st, t->tag);
 		if (p != NULL && p->delay_timer == t->id) {
 			p->delay_timer = 0;
-			ac_sched_release(s->st, p);
-			try_place(s, p);
+			release(s, p);
 		}
+	} else if (t->kind == TIMER_FALLBACK) {
+		ac_sched_on_fallback(s, t->tag, t->id);
+	} else if (t->kind == TIMER_SAFETY) {
+		/* a lost event may delay work, never strand it (DESIGN §2 rule 4) */
+		ac_sched_request_snapshot(s);
+		ac_sched_reevaluate(s);
+		ac_actor_timer_add(a, ac_clock_mono_ms() + AC_SAFETY_PASS_MS, TIMER_SAFETY, 0, NULL);
+	} else if (t->kind == TIMER_ALERT) {
+		ac_sched_on_alert_timer(s);
 	}
 }
 
@@ -458,16 +512,44 @@ static void answer_unavailable(void *ctx, ac_waiter *w)
 	ac_actor_reply_err(s->actor, &w->env, AC_EUNAVAIL, "server is shutting down", NULL);
 }
 
+static ac_err open_events(ac_scheduler *s, ac_actor *a)
+{
+	char url[128];
+	int rv;
+
+	if ((rv = nng_sub0_open(&s->events)) != 0) {
+		return AC_ENOMEM;
+	}
+	nng_socket_set(s->events, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+	nng_socket_set_int(s->events, NNG_OPT_RECVBUF, 1024);
+	/* non-blocking: the registry may bind after us; nng dials again until it is there */
+	ac_rt_url(ac_actor_rt(a), "registry-events", url, sizeof(url));
+	if ((rv = nng_dial(s->events, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		return AC_EINTERNAL;
+	}
+	return ac_actor_watch(a, s->events, ac_sched_on_endpoint_event);
+}
+
 static ac_err scheduler_actor_start(void *state, ac_actor *a)
 {
-	((ac_scheduler *)state)->actor = a;
-	return AC_OK;
+	ac_scheduler *s = state;
+	ac_err err;
+
+	s->actor = a;
+	if ((err = open_events(s, a)) != AC_OK) {
+		return err;
+	}
+	ac_sched_request_snapshot(s);
+	return ac_actor_timer_add(a, ac_clock_mono_ms() + AC_SAFETY_PASS_MS, TIMER_SAFETY, 0, NULL);
 }
 
 static void scheduler_actor_stop(void *state, ac_actor *a)
 {
+	ac_scheduler *s = state;
+
 	(void)a;
-	ac_sched_each_waiter(((ac_scheduler *)state)->st, answer_unavailable, state);
+	ac_sched_each_waiter(s->st, answer_unavailable, state);
+	nng_close(s->events);
 }
 
 static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
@@ -477,6 +559,8 @@ static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_AGENT_GONE] = { on_agent_gone, &ac_req_agent_only_schema },
 	[AC_MSG_PIPE_CLOSED] = { on_pipe_closed, NULL },
 	[AC_MSG_STATS_COLLECT] = { on_stats, NULL },
+	[AC_MSG_ENDPOINT_SNAPSHOT] = { ac_sched_on_snapshot, NULL },
+	[AC_MSG_OP_ROUTE_EXPLAIN] = { ac_sched_on_explain, &ac_task_submit_schema },
 };
 
 static const ac_actor_def scheduler_def = {
@@ -489,6 +573,18 @@ static const ac_actor_def scheduler_def = {
 	.max_batch = 512,
 };
 
+static void scheduler_free(ac_scheduler *s)
+{
+	for (size_t i = 0; i < s->flights.cap; i++) {
+		free(s->flights.slots[i].val);
+	}
+	ac_task_map_fini(&s->flights);
+	ac_sched_endpoints_free(s->eps);
+	ac_sched_state_free(s->st);
+	free(s->view);
+	free(s);
+}
+
 ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 {
 	ac_scheduler *s = calloc(1, sizeof(*s));
@@ -498,10 +594,17 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 		return AC_ENOMEM;
 	}
 	s->cfg = cfg;
-	if ((err = ac_sched_state_alloc(&s->st)) != AC_OK ||
-	    (err = ac_actor_start(rt, &scheduler_def, s, &s->actor)) != AC_OK) {
-		ac_sched_state_free(s->st);
-		free(s);
+	ac_task_map_init(&s->flights);
+	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));
+	err = s->view == NULL ? AC_ENOMEM : ac_sched_state_alloc(&s->st);
+	if (err == AC_OK) {
+		err = ac_sched_endpoints_alloc(&s->eps);
+	}
+	if (err == AC_OK) {
+		err = ac_actor_start(rt, &scheduler_def, s, &s->actor);
+	}
+	if (err != AC_OK) {
+		scheduler_free(s);
 		return err;
 	}
 	*out = s;
@@ -514,6 +617,5 @@ void ac_scheduler_stop(ac_scheduler *s)
 		return;
 	}
 	ac_actor_stop(s->actor);
-	ac_sched_state_free(s->st);
-	free(s);
+	scheduler_free(s);
 }

@@ -35,6 +35,9 @@ struct ac_sched_state {
 	ac_task_map tasks;   /* id -> ac_pending */
 	ac_task_map waiters; /* agent hash -> ac_waiter */
 	size_t waiter_count;
+	ac_pending *wait_head; /* tasks waiting for an endpoint */
+	size_t waiting_count;
+	uint64_t next_waiter_seq;
 };
 
 void ac_caps_free(ac_caps *c)
@@ -106,6 +109,7 @@ ac_err ac_sched_state_alloc(ac_sched_state **out)
 static void free_pending(ac_pending *p)
 {
 	free(p->model);
+	free(p->repo);
 	free(p);
 }
 
@@ -234,8 +238,93 @@ void ac_sched_drop_task(ac_sched_state *s, uint64_t id)
 
 	if (p != NULL) {
 		unlink_pending(p);
+		ac_sched_unwait(s, p);
 		free_pending(p);
 	}
+}
+
+static ac_err copy_caps(const ac_caps *from, ac_caps *to)
+{
+	*to = (ac_caps){ 0 };
+	if (from->count == 0) {
+		return AC_OK;
+	}
+	if ((to->items = calloc(from->count, sizeof(char *))) == NULL) {
+		return AC_ENOMEM;
+	}
+	for (uint32_t i = 0; i < from->count; i++, to->count++) {
+		if ((to->items[i] = strdup(from->items[i])) == NULL) {
+			ac_caps_free(to);
+			return AC_ENOMEM;
+		}
+	}
+	return AC_OK;
+}
+
+ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
+{
+	ac_sched_class *c;
+	ac_caps caps;
+
+	if (p->cls->target == target) {
+		p->target = target;
+		return AC_OK;
+	}
+	if (copy_caps(&p->cls->caps, &caps) != AC_OK || (c = class_for(s, &caps, target)) == NULL) {
+		ac_caps_free(&caps);
+		return AC_ENOMEM;
+	}
+	unlink_pending(p);
+	p->cls = c;
+	p->target = target;
+	return AC_OK;
+}
+
+void ac_sched_wait(ac_sched_state *s, ac_pending *p)
+{
+	if (p->is_waiting) {
+		return;
+	}
+	unlink_pending(p);
+	p->wait_prev = NULL;
+	p->wait_next = s->wait_head;
+	if (s->wait_head != NULL) {
+		s->wait_head->wait_prev = p;
+	}
+	s->wait_head = p;
+	p->is_waiting = true;
+	s->waiting_count++;
+}
+
+void ac_sched_unwait(ac_sched_state *s, ac_pending *p)
+{
+	if (!p->is_waiting) {
+		return;
+	}
+	if (p->wait_prev != NULL) {
+		p->wait_prev->wait_next = p->wait_next;
+	} else {
+		s->wait_head = p->wait_next;
+	}
+	if (p->wait_next != NULL) {
+		p->wait_next->wait_prev = p->wait_prev;
+	}
+	p->wait_prev = p->wait_next = NULL;
+	p->is_waiting = false;
+	s->waiting_count--;
+}
+
+void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx)
+{
+	for (ac_pending *p = s->wait_head, *next; p != NULL; p = next) {
+		next = p->wait_next;
+		fn(ctx, p);
+	}
+}
+
+size_t ac_sched_waiting_count(const ac_sched_state *s)
+{
+	return s->waiting_count;
 }
 
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
@@ -294,6 +383,7 @@ ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8
 		return AC_ENOMEM;
 	}
 	w->prof = p;
+	w->seq = ++s->next_waiter_seq;
 	w->next = NULL;
 	w->prev = p->tail;
 	if (p->tail) {
@@ -386,17 +476,21 @@ ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p)
 {
 	ac_waiter *best = NULL, *avoided = NULL;
 
-	for (size_t i = 0; i < s->profile_count && best == NULL; i++) {
+	/* each profile's FIFO head that may take p; the longest-waiting of those wins */
+	for (size_t i = 0; i < s->profile_count; i++) {
 		ac_sched_profile *prof = s->profiles[i];
 		if (prof->count == 0 || !profile_takes(prof, p->cls)) {
 			continue;
 		}
-		for (ac_waiter *w = prof->head; w != NULL && best == NULL; w = w->next) {
+		for (ac_waiter *w = prof->head; w != NULL; w = w->next) {
 			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
 				avoided = w; /* only if nobody else can */
-			} else {
+				continue;
+			}
+			if (best == NULL || w->seq < best->seq) {
 				best = w;
 			}
+			break;
 		}
 	}
 	return best != NULL ? best : avoided;

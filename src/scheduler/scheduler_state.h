@@ -37,6 +37,15 @@ typedef struct ac_pending {
 	double confidence;
 	uint32_t word_count, file_count;
 	char *model;                 /* owned, NULL when not given */
+	char *repo;                  /* owned, NULL when not given (endpoint affinity) */
+	unsigned allowed_targets;    /* bit per ac_target from the task's targets; 0 = all */
+	const char *pending_reason;  /* why it waits for an endpoint (static), NULL */
+	bool fallback_used;          /* routed one tier up after its wait */
+	const char *fallback_reason; /* static, with fallback_used */
+	int64_t waiting_since_ms;    /* monotonic, when it started waiting */
+	uint64_t fallback_timer;     /* pending fallback timer, 0 none */
+	struct ac_pending *wait_prev, *wait_next; /* the waiting list (state's) */
+	bool is_waiting;
 	char avoid[129];             /* agent to avoid when another is idle, "" none */
 	uint64_t delay_timer;        /* pending not_before timer, 0 none */
 	/* owned by the state */
@@ -52,6 +61,7 @@ typedef struct ac_waiter {
 	size_t fetch_len;
 	uint64_t timer;              /* wait_ms expiry, 0 none */
 	/* owned by the state */
+	uint64_t seq;                /* arrival order across profiles */
 	ac_sched_profile *prof;
 	struct ac_waiter *prev, *next;
 } ac_waiter;
@@ -73,6 +83,15 @@ ac_pending *ac_sched_find_task(ac_sched_state *s, uint64_t id);
 /* Removes and frees the pending task (no-op when absent). */
 void ac_sched_drop_task(ac_sched_state *s, uint64_t id);
 size_t ac_sched_task_count(const ac_sched_state *s);
+
+/* Moves p to the class of target (same capabilities); out of its lane if it was in. */
+ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target);
+/* The waiting list: tasks whose tier has no endpoint yet (not in any lane). */
+void ac_sched_wait(ac_sched_state *s, ac_pending *p);
+void ac_sched_unwait(ac_sched_state *s, ac_pending *p);
+/* Calls fn for each waiting task (fn may unwait or drop it). */
+void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx);
+size_t ac_sched_waiting_count(const ac_sched_state *s);
 
 /* --- held fetches --- */
 /* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken. */

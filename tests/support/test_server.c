@@ -223,3 +223,248 @@ ac_reply *ac_ts_call(ac_client *c, const char *json_fmt, ...)
 	cr_assert_eq(err, AC_OK, "call %s: %s", buf, ac_strerror(err));
 	return r;
 }
+
+/* ---- helpers for the agent and lease tests ---- */
+
+long long ac_ts_now_ms(void)
+{
+	return now_ms();
+}
+
+long long ac_ts_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+ac_client *ac_ts_client_with(const ac_test_server *s, const char *token)
+{
+	ac_client *c = NULL;
+
+	cr_assert_eq(ac_client_open(&c, s->api, token), AC_OK, "connect %s", s->api);
+	return c;
+}
+
+uint64_t ac_ts_submit(ac_client *c, const char *fields_fmt, ...)
+{
+	char fields[16384];
+	ac_reply *r;
+	uint64_t id = 0;
+	va_list ap;
+
+	va_start(ap, fields_fmt);
+	vsnprintf(fields, sizeof(fields), fields_fmt, ap);
+	va_end(ap);
+	r = ac_ts_call(c, "{\"op\":\"task.submit\",%s}", fields);
+	cr_assert(ac_reply_ok(r), "submit %s: %s", fields, ac_reply_message(r));
+	cr_assert(ac_reply_u64(r, "task.id", &id));
+	ac_reply_free(r);
+	return id;
+}
+
+ac_reply *ac_ts_get(ac_client *c, uint64_t id)
+{
+	ac_reply *r = ac_ts_call(c, "{\"op\":\"task.get\",\"id\":%llu}", (unsigned long long)id);
+
+	cr_assert(ac_reply_ok(r), "task.get %llu: %s", (unsigned long long)id, ac_reply_message(r));
+	return r;
+}
+
+bool ac_ts_wait_status(ac_client *c, uint64_t id, const char *status, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		ac_reply *r = ac_ts_get(c, id);
+		char have[32] = "";
+		bool same = ac_reply_str(r, "task.status", have, sizeof(have)) && strcmp(have, status) == 0;
+		ac_reply_free(r);
+		if (same) {
+			return true;
+		}
+		if (now_ms() > deadline) {
+			cr_log_warn("task %llu still %s, not %s, after %d ms", (unsigned long long)id, have,
+			    status, timeout_ms);
+			return false;
+		}
+		usleep(10000);
+	}
+}
+
+/* The state of agent_id in an agent.list reply, "" when it is not listed. */
+static void agent_state_of(ac_reply *r, const char *agent_id, char *state, size_t cap)
+{
+	const msgpack_object *agents = ac_reply_get(r, "agents");
+
+	state[0] = '\0';
+	for (uint32_t i = 0; agents != NULL && agents->type == MSGPACK_OBJECT_ARRAY &&
+	     i < agents->via.array.size;
+	     i++) {
+		char path[64], id[160];
+		snprintf(path, sizeof(path), "agents[%u].agent_id", i);
+		if (ac_reply_str(r, path, id, sizeof(id)) && strcmp(id, agent_id) == 0) {
+			snprintf(path, sizeof(path), "agents[%u].state", i);
+			ac_reply_str(r, path, state, cap);
+			return;
+		}
+	}
+}
+
+bool ac_ts_wait_agent_state(ac_client *c, const char *agent_id, const char *state, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		ac_reply *r = ac_ts_call(c, "{\"op\":\"agent.list\"}");
+		char have[32];
+		cr_assert(ac_reply_ok(r), "agent.list: %s", ac_reply_message(r));
+		agent_state_of(r, agent_id, have, sizeof(have));
+		ac_reply_free(r);
+		if (strcmp(have, state) == 0) {
+			return true;
+		}
+		if (now_ms() > deadline) {
+			cr_log_warn("agent %s still '%s', not %s, after %d ms", agent_id, have, state,
+			    timeout_ms);
+			return false;
+		}
+		usleep(10000);
+	}
+}
+
+bool ac_ts_wait_held_fetches(ac_client *c, uint64_t n, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		ac_reply *r = ac_ts_call(c, "{\"op\":\"stats\"}");
+		uint64_t held = 0;
+		bool known = ac_reply_u64(r, "routing.waiting_agents", &held);
+		ac_reply_free(r);
+		if (!known) {
+			usleep(200000); /* no count to watch: give the fetches time to arrive */
+			return true;
+		}
+		if (held >= n) {
+			return true;
+		}
+		if (now_ms() > deadline) {
+			cr_log_warn("%llu fetches held, not %llu, after %d ms", (unsigned long long)held,
+			    (unsigned long long)n, timeout_ms);
+			return false;
+		}
+		usleep(10000);
+	}
+}
+
+static void *bg_main(void *arg)
+{
+	ac_ts_bg *bg = arg;
+
+	bg->err = ac_client_call_json(bg->client, bg->json, &bg->reply);
+	bg->finished_ms = now_ms();
+	return NULL;
+}
+
+void ac_ts_bg_start(ac_ts_bg *bg, ac_client *c, const char *json_fmt, ...)
+{
+	va_list ap;
+
+	bg->client = c;
+	bg->reply = NULL;
+	bg->err = AC_OK;
+	va_start(ap, json_fmt);
+	vsnprintf(bg->json, sizeof(bg->json), json_fmt, ap);
+	va_end(ap);
+	bg->started_ms = now_ms();
+	bg->finished_ms = 0;
+	cr_assert_eq(pthread_create(&bg->thread, NULL, bg_main, bg), 0);
+}
+
+ac_reply *ac_ts_bg_join(ac_ts_bg *bg)
+{
+	cr_assert_eq(pthread_join(bg->thread, NULL), 0);
+	cr_assert_eq(bg->err, AC_OK, "call %s: %s", bg->json, ac_strerror(bg->err));
+	return bg->reply;
+}
+
+void ac_ts_expect_ok(ac_reply *r, const char *what)
+{
+	cr_assert(ac_reply_ok(r), "%s: %s (%s)", what, ac_reply_message(r),
+	    ac_strerror(ac_reply_error(r)));
+	ac_reply_free(r);
+}
+
+void ac_ts_expect_err(ac_reply *r, ac_err code, const char *field, const char *what)
+{
+	cr_assert_not(ac_reply_ok(r), "%s: accepted", what);
+	cr_assert_eq(ac_reply_error(r), code, "%s: got %s (%s), want %s", what,
+	    ac_strerror(ac_reply_error(r)), ac_reply_message(r), ac_strerror(code));
+	if (field != NULL) {
+		cr_assert_str_eq(ac_reply_field(r), field, "%s: error field '%s', want '%s'", what,
+		    ac_reply_field(r), field);
+	}
+	ac_reply_free(r);
+}
+
+void ac_ts_expect_str(ac_reply *r, const char *path, const char *want)
+{
+	char buf[512];
+
+	cr_assert(ac_reply_str(r, path, buf, sizeof(buf)), "missing %s", path);
+	cr_assert_str_eq(buf, want, "%s is \"%s\", want \"%s\"", path, buf, want);
+}
+
+uint64_t ac_ts_u64(ac_reply *r, const char *path)
+{
+	uint64_t v = 0;
+
+	cr_assert(ac_reply_u64(r, path, &v), "missing %s", path);
+	return v;
+}
+
+bool ac_ts_has_task(ac_reply *r)
+{
+	const msgpack_object *t = ac_reply_get(r, "task");
+
+	return t != NULL && t->type != MSGPACK_OBJECT_NIL;
+}
+
+void ac_ts_hello(ac_client *c, const char *agent, const char *extra)
+{
+	ac_ts_expect_ok(ac_ts_call(c, "{\"op\":\"agent.hello\",\"agent_id\":\"%s\"%s}", agent, extra),
+	    "agent.hello");
+}
+
+ac_reply *ac_ts_fetch_reply(ac_client *c, const char *agent, int wait_ms, bool accept)
+{
+	ac_reply *r = ac_ts_call(c, "{\"op\":\"agent.fetch\",\"agent_id\":\"%s\",\"wait_ms\":%d%s}",
+	    agent, wait_ms, accept ? ",\"accept\":true" : "");
+
+	cr_assert(ac_reply_ok(r), "fetch %s: %s", agent, ac_reply_message(r));
+	return r;
+}
+
+uint64_t ac_ts_fetch(ac_client *c, const char *agent, int wait_ms, bool accept, uint64_t *gen)
+{
+	ac_reply *r = ac_ts_fetch_reply(c, agent, wait_ms, accept);
+	uint64_t id = 0;
+
+	if (ac_ts_has_task(r)) {
+		id = ac_ts_u64(r, "task.id");
+		if (gen != NULL) {
+			*gen = ac_ts_u64(r, "task.generation");
+		}
+	}
+	ac_reply_free(r);
+	return id;
+}
+
+ac_reply *ac_ts_fenced(ac_client *c, const char *op, const char *agent, uint64_t id, uint64_t gen,
+    const char *extra)
+{
+	return ac_ts_call(c, "{\"op\":\"%s\",\"agent_id\":\"%s\",\"id\":%llu,\"generation\":%llu%s}",
+	    op, agent, (unsigned long long)id, (unsigned long long)gen, extra);
+}

@@ -5,7 +5,9 @@
 #ifndef AC_TEST_SERVER_H
 #define AC_TEST_SERVER_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "agentcom/client.h"
@@ -36,5 +38,58 @@ ac_client *ac_ts_client(const ac_test_server *s);
 /* Sends a JSON request and returns the reply (asserting transport success). */
 ac_reply *ac_ts_call(ac_client *c, const char *json_fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* --- helpers for the agent and lease tests --- */
+
+/* Monotonic and wall-clock time in ms (the server stamps tasks with wall time). */
+long long ac_ts_now_ms(void);
+long long ac_ts_wall_ms(void);
+/* A client connected to the server's API with another token. */
+ac_client *ac_ts_client_with(const ac_test_server *s, const char *token);
+/* task.submit with the given fields (a JSON object body without braces); asserts ok and
+ * returns the new id. */
+uint64_t ac_ts_submit(ac_client *c, const char *fields_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* task.get; asserts ok. */
+ac_reply *ac_ts_get(ac_client *c, uint64_t id);
+/* Polls task.get every 10 ms until the task has status, or timeout_ms passes. */
+bool ac_ts_wait_status(ac_client *c, uint64_t id, const char *status, int timeout_ms);
+/* Polls agent.list every 10 ms until agent_id has state, or timeout_ms passes. */
+bool ac_ts_wait_agent_state(ac_client *c, const char *agent_id, const char *state, int timeout_ms);
+/* Polls stats until the scheduler holds at least n fetches (routing.waiting_agents);
+ * when the server does not report that count, waits 200 ms instead and returns true. */
+bool ac_ts_wait_held_fetches(ac_client *c, uint64_t n, int timeout_ms);
+
+/* Reply checks: ok (then frees r); an error with code and, unless NULL, field (then frees
+ * r); a string at path; a number at path. what names the call in failure messages. */
+void ac_ts_expect_ok(ac_reply *r, const char *what);
+void ac_ts_expect_err(ac_reply *r, ac_err code, const char *field, const char *what);
+void ac_ts_expect_str(ac_reply *r, const char *path, const char *want);
+uint64_t ac_ts_u64(ac_reply *r, const char *path);
+/* Whether a fetch-like reply carries a task. */
+bool ac_ts_has_task(ac_reply *r);
+/* agent.hello for agent with extra fields (",\"capabilities\":[...]" or ""); asserts ok. */
+void ac_ts_hello(ac_client *c, const char *agent, const char *extra);
+/* agent.fetch (asserts ok); ac_ts_fetch returns the task id (0: none) and its generation. */
+ac_reply *ac_ts_fetch_reply(ac_client *c, const char *agent, int wait_ms, bool accept);
+uint64_t ac_ts_fetch(ac_client *c, const char *agent, int wait_ms, bool accept, uint64_t *gen);
+/* A fenced task op (task.accept/progress/complete/fail) with extra fields. */
+ac_reply *ac_ts_fenced(ac_client *c, const char *op, const char *agent, uint64_t id, uint64_t gen,
+    const char *extra);
+
+/* One request run on its own thread (a long-poll held while the test goes on). The
+ * client must not be used by anyone else until ac_ts_bg_join. */
+typedef struct ac_ts_bg {
+	pthread_t thread;
+	ac_client *client;
+	char json[4096];
+	ac_reply *reply;
+	ac_err err;
+	long long started_ms, finished_ms;
+} ac_ts_bg;
+void ac_ts_bg_start(ac_ts_bg *bg, ac_client *c, const char *json_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Waits for the request; asserts transport success and returns the reply. */
+ac_reply *ac_ts_bg_join(ac_ts_bg *bg);
 
 #endif

@@ -28,6 +28,19 @@ static int run_help(ac_cli *cli);
 	"values (its error names the field); the CLI checks --tier, which the server would\n" \
 	"ignore when misspelt."
 
+#define EXPLAIN_DETAILS                                                                  \
+	"\n"                                                                                 \
+	"Shows how a task would be classified and routed, storing nothing. TASK.json is a\n" \
+	"task.submit map, validated as the server does (an invalid one prints the error as\n" \
+	"JSON and exits 2). With --endpoints, no server is needed: ENDPOINTS.json is\n"       \
+	"{\"endpoints\": [{\"id\", \"status\", \"models\", \"loaded_models\"?, \"in_flight\"?,\n" \
+	"\"recent_repos\"?, \"resources\"?: {cpu_percent, ram_total_bytes, vram_total_bytes,\n" \
+	"vram_used_bytes, reported_at_ms?}}]} in registration order (host and port may be\n" \
+	"given; the id names the endpoint). --set endpoint_slots=N, default_model=M (server\n" \
+	"defaults otherwise) and fallback=true (route as if the fallback wait had passed).\n" \
+	"Without --endpoints the server's route.explain answers against its live registry.\n" \
+	"Prints one JSON object: complexity, decision or pending_reason, candidates."
+
 static const ac_cli_cmd commands[] = {
 	{ "ping", ac_cli_cmd_ping, "", "check that agentcomd answers: version, uptime, round trip",
 	    { NULL }, { NULL }, 0, 0, NULL },
@@ -50,6 +63,10 @@ static const ac_cli_cmd commands[] = {
 	    { NULL }, { NULL }, 1, 1, NULL },
 	{ "retry", ac_cli_cmd_retry, "ID", "queue a dead-lettered or cancelled task again",
 	    { NULL }, { NULL }, 1, 1, NULL },
+	{ "explain", ac_cli_cmd_explain,
+	    "--task TASK.json [--endpoints ENDPOINTS.json [--set KEY=VALUE]...]",
+	    "dry-run routing of a task: classification, decision, ranked endpoints",
+	    { "--task", "--endpoints", "--set" }, { NULL }, 0, 0, EXPLAIN_DETAILS },
 	{ "agents", ac_cli_cmd_agents, "", "list agents: state, current task, capabilities, targets",
 	    { NULL }, { NULL }, 0, 0, NULL },
 	{ "token create", ac_cli_cmd_token_create,

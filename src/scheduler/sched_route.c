@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT
+ * Scheduler routing (DESIGN §5.2-5.5): a released task goes to its tier's target when
+ * that tier can take it; a standard task with no endpoint waits with a pending reason
+ * and one fallback timer, is placed at once when an endpoint recovers, and escalates
+ * one tier when the timer fires. Also the endpoint view's upkeep and the tier alert.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/endpoint_wire.h"
+#include "routing/explain.h"
+#include "rt/clock.h"
+#include "rt/log.h"
+#include "scheduler/scheduler_int.h"
+
+static ac_route_task route_task_of(const ac_pending *p)
+{
+	return (ac_route_task){
+		.tier = p->tier, .is_explicit = p->is_explicit, .confidence = p->confidence,
+		.word_count = p->word_count, .file_count = p->file_count, .model = p->model,
+		.allowed_targets = p->allowed_targets,
+	};
+}
+
+static ac_route_opts opts_of(const ac_scheduler *s)
+{
+	return (ac_route_opts){ .endpoint_slots = (uint32_t)s->cfg->endpoint_slots,
+		.default_model = s->cfg->default_model, .now_ms = ac_clock_wall_ms() };
+}
+
+/* Routes p (its fallback already due or not) into *d; false when it must wait. */
+static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const char **reason)
+{
+	ac_route_task t = route_task_of(p);
+	ac_route_opts o = opts_of(s);
+	size_t n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
+
+	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
+}
+
+static void start_waiting(ac_scheduler *s, ac_pending *p, const char *reason)
+{
+	bool was_waiting = p->is_waiting;
+
+	p->pending_reason = reason;
+	ac_sched_wait(s->st, p);
+	if (was_waiting || p->fallback_used) {
+		return;
+	}
+	p->waiting_since_ms = ac_clock_mono_ms();
+	ac_actor_timer_add(s->actor, p->waiting_since_ms + s->cfg->fallback_wait_ms, TIMER_FALLBACK,
+	    p->id, &p->fallback_timer);
+	ac_log(AC_LOG_DEBUG, "scheduler", "task_waiting", "task_id=%" PRIu64 " reason=%s", p->id, reason);
+}
+
+static void stop_waiting(ac_scheduler *s, ac_pending *p)
+{
+	if (p->fallback_timer != 0) {
+		ac_actor_timer_cancel(s->actor, p->fallback_timer);
+		p->fallback_timer = 0;
+	}
+	ac_sched_unwait(s->st, p);
+	p->pending_reason = NULL;
+}
+
+bool ac_sched_route_task(ac_scheduler *s, ac_pending *p)
+{
+	ac_decision d;
+	const char *reason = NULL;
+
+	if (!route(s, p, &d, &reason)) {
+		start_waiting(s, p, reason);
+		return false;
+	}
+	stop_waiting(s, p);
+	if (ac_sched_retarget(s->st, p, d.target) != AC_OK) {
+		ac_log(AC_LOG_ERR, "scheduler", "route_failed", "task_id=%" PRIu64 " reason=out_of_memory", p->id);
+		return false;
+	}
+	ac_sched_release(s->st, p);
+	return true;
+}
+
+/* Prefers the endpoint the agent runs next to when it is a candidate (DESIGN §5.5). */
+static void prefer_agent_endpoint(ac_scheduler *s, const ac_pending *p, const char *url,
+    ac_decision *d)
+{
+	ac_candidate c[AC_MAX_ROUTE_ENDPOINTS / 8];
+	ac_route_task t = route_task_of(p);
+	ac_route_opts o = opts_of(s);
+	size_t n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
+	size_t k = ac_router_rank(&t, s->view, n, &o, c, sizeof(c) / sizeof(c[0]));
+
+	for (size_t i = 0; url[0] != '\0' && i < k && i < sizeof(c) / sizeof(c[0]); i++) {
+		const char *id = s->view[c[i].index].id;
+		const char *at = strstr(url, id);
+		size_t len = strlen(id);
+		/* exact host:port match inside http://host:port[/...] */
+		if (at != NULL && (at == url || at[-1] == '/') && (at[len] == '\0' || at[len] == '/')) {
+			d->endpoint = id;
+			d->model = c[i].model;
+			return;
+		}
+	}
+}
+
+/* scheduler.route: every decision field plus task_id and scoring_duration_us. */
+static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, int64_t us)
+{
+	ac_mpw dec, ev;
+
+	ac_mpw_init(&dec);
+	ac_mpw_init(&ev);
+	ac_decision_encode(d, &dec);
+	/* the decision is one fixmap (11 fields): splice its entries into the event */
+	if (dec.err == AC_OK && ac_mpw_len(&dec) > 0 && (ac_mpw_data(&dec)[0] & 0xf0) == 0x80) {
+		ac_mpw_map(&ev, (ac_mpw_data(&dec)[0] & 0x0fu) + 2u);
+		ac_mpw_raw(&ev, ac_mpw_data(&dec) + 1, ac_mpw_len(&dec) - 1);
+		ac_mpw_key(&ev, "task_id");
+		ac_mpw_u64(&ev, id);
+		ac_mpw_key(&ev, "scoring_duration_us");
+		ac_mpw_i64(&ev, us);
+		ac_actor_publish(s->actor, "scheduler.route", &ev);
+	}
+	ac_mpw_fini(&ev);
+	ac_mpw_fini(&dec);
+}
+
+bool ac_sched_decide(ac_scheduler *s, ac_pending *p, const char *agent_ollama_url, ac_mpw *w,
+    char *endpoint, size_t cap)
+{
+	ac_decision d;
+	const char *reason = NULL;
+	int64_t started_us = ac_clock_mono_us();
+
+	if (!route(s, p, &d, &reason) || d.target != p->target) {
+		/* the view changed since it was queued for this target: route it afresh */
+		if (ac_sched_route_task(s, p)) {
+			ac_sched_try_place(s, p);
+		}
+		return false;
+	}
+	if (d.target == AC_TARGET_OLLAMA) {
+		prefer_agent_endpoint(s, p, agent_ollama_url, &d);
+		ac_sched_endpoints_served(s->eps, d.endpoint, p->repo, ac_clock_wall_ms());
+	}
+	snprintf(endpoint, cap, "%s", d.target == AC_TARGET_OLLAMA && d.endpoint ? d.endpoint : "");
+	ac_decision_encode(&d, w);
+	publish_route(s, &d, p->id, ac_clock_mono_us() - started_us);
+	return true;
+}
+
+/* ---- fallback and re-evaluation ---- */
+
+static void publish_fallback(ac_scheduler *s, const ac_pending *p, const ac_decision *d)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, 5);
+	ac_mpw_key(&w, "task_id");
+	ac_mpw_u64(&w, p->id);
+	ac_mpw_key(&w, "original_tier");
+	ac_mpw_cstr(&w, ac_tier_names[d->fallback_from_tier]);
+	ac_mpw_key(&w, "fallback_tier");
+	ac_mpw_cstr(&w, ac_tier_names[d->effective_tier]);
+	ac_mpw_key(&w, "wait_ms");
+	ac_mpw_i64(&w, ac_clock_mono_ms() - p->waiting_since_ms);
+	ac_mpw_key(&w, "reason");
+	ac_mpw_cstr(&w, p->fallback_reason);
+	ac_actor_publish(s->actor, "scheduler.fallback", &w);
+	ac_mpw_fini(&w);
+}
+
+void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id)
+{
+	ac_pending *p = ac_sched_find_task(s->st, task_id);
+	ac_decision d;
+	const char *reason = NULL;
+
+	if (p == NULL || p->fallback_timer != timer_id || !p->is_waiting) {
+		return;
+	}
+	p->fallback_timer = 0;
+	p->fallback_used = true;
+	p->fallback_reason = p->pending_reason;
+	if (!route(s, p, &d, &reason)) {
+		/* the tier above is not allowed either: keep waiting for this one */
+		p->fallback_used = false;
+		p->fallback_reason = NULL;
+		p->pending_reason = reason;
+		return;
+	}
+	if (!d.fallback_used) { /* its own tier came back in the meantime */
+		p->fallback_used = false;
+		p->fallback_reason = NULL;
+	}
+	stop_waiting(s, p);
+	if (ac_sched_retarget(s->st, p, d.target) == AC_OK) {
+		if (d.fallback_used) {
+			s->fallbacks++;
+			publish_fallback(s, p, &d);
+		}
+		ac_log(AC_LOG_INFO, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,
+		    ac_target_names[d.target]);
+		ac_sched_release(s->st, p);
+		ac_sched_try_place(s, p);
+	}
+}
+
+/* A waiting task that can now go at its own tier leaves the list (timer cancelled). */
+static void try_unblock(void *ctx, ac_pending *p)
+{
+	ac_scheduler *s = ctx;
+	ac_decision d;
+	const char *reason = NULL;
+
+	if (route(s, p, &d, &reason)) {
+		if (ac_sched_route_task(s, p)) {
+			ac_sched_try_place(s, p);
+		}
+	} else {
+		p->pending_reason = reason;
+	}
+}
+
+void ac_sched_reevaluate(ac_scheduler *s)
+{
+	ac_sched_each_waiting(s->st, try_unblock, s);
+}
+
+/* ---- endpoint view ---- */
+
+void ac_sched_request_snapshot(ac_scheduler *s)
+{
+	ac_env env = { .type = AC_MSG_ENDPOINT_SNAPSHOT_REQ };
+
+	ac_actor_send(s->actor, AC_ACTOR_REGISTRY, &env, NULL, 0);
+}
+
+static void after_view_change(ac_scheduler *s, bool unblocks)
+{
+	ac_sched_check_alert(s);
+	if (unblocks && ac_sched_waiting_count(s->st) > 0) {
+		ac_sched_reevaluate(s);
+	}
+}
+
+void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size_t len)
+{
+	ac_scheduler *s = state;
+	bool unblocks = false;
+
+	(void)a;
+	switch (ac_sched_endpoints_apply(s->eps, p, len, false, &unblocks)) {
+	case AC_EP_GAP:
+		ac_log(AC_LOG_WARN, "scheduler", "endpoint_event_gap", "action=snapshot");
+		ac_sched_request_snapshot(s);
+		break;
+	case AC_EP_APPLIED:
+		after_view_change(s, unblocks);
+		break;
+	default:
+		break;
+	}
+}
+
+void ac_sched_on_snapshot(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	bool unblocks = false;
+
+	if (ac_sched_endpoints_apply(s->eps, call->body, call->body_len, true, &unblocks) ==
+	    AC_EP_APPLIED) {
+		after_view_change(s, unblocks);
+	}
+}
+
+/* ---- the tier-down alert (DESIGN §5.5) ---- */
+
+static void publish_alert(ac_scheduler *s, const char *topic)
+{
+	size_t healthy, total;
+	ac_mpw w;
+
+	ac_sched_endpoints_health(s->eps, &healthy, &total);
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, 4);
+	ac_mpw_key(&w, "tier");
+	ac_mpw_cstr(&w, "standard");
+	ac_mpw_key(&w, "down_since_ms");
+	ac_mpw_i64(&w, s->down_since_ms);
+	ac_mpw_key(&w, "endpoints");
+	ac_mpw_u64(&w, total);
+	ac_mpw_key(&w, "healthy");
+	ac_mpw_u64(&w, healthy);
+	ac_actor_publish(s->actor, topic, &w);
+	ac_mpw_fini(&w);
+	ac_log(AC_LOG_WARN, "scheduler", "alert", "topic=%s endpoints=%zu", topic, total);
+}
+
+void ac_sched_check_alert(ac_scheduler *s)
+{
+	size_t healthy, total;
+	bool is_down;
+
+	ac_sched_endpoints_health(s->eps, &healthy, &total);
+	is_down = total > 0 && healthy == 0;
+	if (is_down && s->down_since_ms == 0) {
+		s->down_since_ms = ac_clock_wall_ms();
+		ac_actor_timer_add(s->actor, ac_clock_mono_ms() + s->cfg->tier_down_alert_ms, TIMER_ALERT, 0,
+		    &s->alert_timer);
+	} else if (!is_down && s->down_since_ms != 0) {
+		ac_actor_timer_cancel(s->actor, s->alert_timer);
+		s->alert_timer = 0;
+		if (s->is_alerting && healthy > 0) {
+			publish_alert(s, "alert.tier_recovered");
+		}
+		s->is_alerting = false;
+		s->down_since_ms = 0;
+	}
+}
+
+void ac_sched_on_alert_timer(ac_scheduler *s)
+{
+	s->alert_timer = 0;
+	if (s->down_since_ms == 0) {
+		return;
+	}
+	s->is_alerting = true;
+	publish_alert(s, "alert.tier_down");
+	ac_actor_timer_add(s->actor, ac_clock_mono_ms() + AC_ALERT_REPEAT_MS, TIMER_ALERT, 0,
+	    &s->alert_timer);
+}
+
+/* ---- route.explain ---- */
+
+void ac_sched_on_explain(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	const ac_task_wire *req = call->req;
+	char model[AC_EXPLAIN_MODEL_CAP], repo[1025];
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	ac_complexity c;
+	ac_route_task t;
+	ac_route_opts o = opts_of(s);
+	size_t n;
+
+	ac_explain_classify(req, &c);
+	ac_explain_route_task(req, &c, model, &t);
+	n = ac_sched_endpoints_view(s->eps, req->repo.set ? ac_str_cpy(repo, sizeof(repo), req->repo) : NULL,
+	    s->view, AC_MAX_ROUTE_ENDPOINTS);
+	ac_mpw_map(w, 4);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, true);
+	if (ac_explain_encode_fields(&c, &t, s->view, n, &o, false, w) != AC_OK) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
+	ac_actor_reply(call->actor, &call->env, w);
+}
