@@ -93,6 +93,13 @@ typedef struct ac_task_events_msg {
 } ac_task_events_msg;
 extern const ac_schema ac_task_events_msg_schema;
 
+/* AC_MSG_TASK_PENDING: the scheduler's reason a queued task waits. */
+typedef struct ac_task_pending_msg {
+	ac_uint id;
+	ac_str reason;
+} ac_task_pending_msg;
+extern const ac_schema ac_task_pending_msg_schema;
+
 /* One note of AC_MSG_AGENT_NOTES: an agent was active; state/task when they changed. */
 typedef struct ac_agent_note {
 	ac_str agent_id;

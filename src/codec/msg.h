@@ -75,6 +75,7 @@ typedef enum ac_msg_type {
 	AC_MSG_AGENT_GONE,         /* registry -> queue, scheduler: offline or bye */
 	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
+	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why a queued task waits ({id, reason}) */
 
 	/* endpoints (codec/endpoint_wire.h) */
 	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */

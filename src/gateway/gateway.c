@@ -306,6 +306,12 @@ static void gateway_free(ac_gateway *gw)
 	free(gw);
 }
 
+/* The reply sink: actors hand replies straight to the waiting worker. */
+static void deliver_reply(void *ctx, uint64_t corr_id, const uint8_t *body, size_t len)
+{
+	gw_worker_deliver(ctx, corr_id, body, len);
+}
+
 ac_err ac_gateway_start(ac_rt *rt, const ac_config *cfg, ac_gateway **out, char *bound,
     size_t cap)
 {
@@ -336,6 +342,7 @@ ac_err ac_gateway_start(ac_rt *rt, const ac_config *cfg, ac_gateway **out, char 
 	if ((err = ac_actor_start(rt, &gateway_def, gw, &gw->actor)) != AC_OK) {
 		goto fail;
 	}
+	ac_rt_set_reply_sink(rt, deliver_reply, gw);
 	*out = gw;
 	return AC_OK;
 
@@ -360,6 +367,7 @@ void ac_gateway_stop(ac_gateway *gw)
 		return;
 	}
 	atomic_store(&gw->closing, true);
+	ac_rt_set_reply_sink(gw->rt, NULL, NULL); /* the other actors have stopped */
 	ac_actor_stop(gw->actor); /* delivers the replies already in its inbox */
 	gw_workers_wait_sends(gw, 1000);
 	gateway_free(gw);

@@ -482,6 +482,19 @@ static void on_stats(void *state, ac_call *call)
 	ac_actor_forward(call->actor, AC_ACTOR_REGISTRY, &call->env, AC_MSG_STATS_COLLECT, w);
 }
 
+/* The scheduler's reason a queued task waits; shown by task.get, cleared on assign.
+ * Memory only: it describes the present, and a restart re-derives it. */
+static void on_pending(void *state, ac_call *call)
+{
+	ac_queue *q = state;
+	const ac_task_pending_msg *m = call->req;
+	ac_task *t = ac_queue_state_find(q->qs, m->id.v);
+
+	if (t != NULL && t->status == AC_TASK_QUEUED) {
+		ac_task_set_str(&t->pending_reason, m->reason.p, m->reason.len);
+	}
+}
+
 /* ---- actor ---- */
 
 static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
@@ -537,6 +550,7 @@ static const ac_handler queue_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_HELLO_FWD] = { ac_queue_on_hello, &ac_req_agent_only_schema },
 	[AC_MSG_HEARTBEAT_FWD] = { ac_queue_on_heartbeat, &ac_req_agent_only_schema },
 	[AC_MSG_AGENT_GONE] = { ac_queue_on_agent_gone, &ac_req_agent_only_schema },
+	[AC_MSG_TASK_PENDING] = { on_pending, &ac_task_pending_msg_schema },
 };
 
 static const ac_actor_def queue_def = {

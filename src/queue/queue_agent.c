@@ -265,6 +265,31 @@ static ac_err set_blob(ac_blob *b, const void *p, size_t len)
 	return AC_OK;
 }
 
+typedef struct busy_walk {
+	const char *agent;
+	uint64_t task_id;
+} busy_walk;
+
+static bool find_busy(void *ctx, const ac_task *t)
+{
+	busy_walk *bw = ctx;
+
+	if (t->assigned_to != NULL && strcmp(t->assigned_to, bw->agent) == 0) {
+		bw->task_id = t->id;
+		return false;
+	}
+	return true;
+}
+
+/* The task agent holds (assigned or working), or 0. O(tasks in flight). */
+static uint64_t task_of_agent(const ac_queue *q, const char *agent)
+{
+	busy_walk bw = { agent, 0 };
+
+	ac_queue_state_walk_in_flight(q->qs, find_busy, &bw);
+	return bw.task_id;
+}
+
 void ac_queue_on_assign(void *state, ac_call *call)
 {
 	ac_queue *q = state;
@@ -272,6 +297,7 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_fetch_msg fetch;
 	char agent[129];
 	ac_task *t = ac_queue_state_find(q->qs, m->task_id.v);
+	uint64_t busy;
 	bool accept;
 
 	if (t == NULL || ac_schema_decode_bytes(&ac_fetch_msg_schema, m->fetch.p, m->fetch.len, &fetch,
@@ -281,6 +307,14 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	}
 	accept = fetch.accept.set && fetch.accept.v;
 	ac_str_cpy(agent, sizeof(agent), fetch.agent_id);
+	if ((busy = task_of_agent(q, agent)) != 0) {
+		/* one task at a time per agent (DESIGN §3): the queue, not a view, decides */
+		char msg[96];
+		snprintf(msg, sizeof(msg), "agent has task %" PRIu64 ": complete or fail it first", busy);
+		ac_queue_hold_error(q, &call->env, AC_ECONFLICT, msg, "agent_id");
+		ac_queue_sched_queued(q, t, NULL); /* the scheduler let go of it: give it back */
+		return;
+	}
 	if (ac_task_assign(q->qs, t, (uint32_t)m->generation.v, agent, accept, ac_clock_wall_ms()) !=
 	        AC_OK ||
 	    ac_queue_mark_dirty(q, t) != AC_OK) {

@@ -159,6 +159,7 @@ ac_err ac_task_reclaim(ac_queue_state *qs, ac_task *t, const char *reason,
 	t->reclaim_count++;
 	*is_dead = max_reclaims > 0 && t->reclaim_count >= max_reclaims;
 	if (*is_dead) {
+		t->generation++; /* every reclaim bumps it, the last one too (DESIGN §3) */
 		ac_task_add_history(t, now_ms, "reclaimed", reason);
 		dead_letter(qs, t, "too_many_reclaims", now_ms);
 		return AC_OK;

@@ -148,13 +148,6 @@ static void on_fetch(void *state, ac_call *call)
 	if (a == NULL) {
 		return;
 	}
-	if (a->state == AC_AGENT_ASSIGNED || a->state == AC_AGENT_WORKING) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "agent has task %llu: complete or fail it first",
-		    (unsigned long long)a->current_task);
-		ac_actor_reply_err(call->actor, &call->env, AC_ECONFLICT, msg, "agent_id");
-		return; /* one task at a time per agent (DESIGN §3) */
-	}
 	a->pipe_id = call->env.pipe_id;
 	/* profile is one map: splice its entries after ours */
 	if (a->profile_len > 0) {
@@ -287,10 +280,14 @@ static void on_stats(void *state, ac_call *call)
 	ac_registry *r = state;
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	uint64_t by_state[AC_AGENT_STATE_COUNT];
-	uint32_t sections = (call->body[0] & 0x0f); /* fixmap: a handful of sections */
-
 	uint64_t by_status[AC_EP_STATUS_COUNT];
+	uint32_t sections;
 
+	if (call->body_len == 0 || (call->body[0] & 0xf0) != 0x80) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
+		return;
+	}
+	sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
 	ac_agents_counts(r->agents, by_state);
 	ac_endpoints_counts(r->endpoints, by_status);
 	ac_mpw_map(w, sections + 2);

@@ -47,6 +47,10 @@ struct ac_rt {
 	 * every actor was joined. */
 	nng_socket retired[AC_ACTOR_COUNT][AC_ACTOR_COUNT];
 	bool has_retired[AC_ACTOR_COUNT];
+	/* Set while actors may already reply (the gateway binds first), so atomic: ctx is
+	 * written before fn is published, and read after fn is seen (see actor.h). */
+	_Atomic(ac_reply_sink_fn) reply_sink;
+	_Atomic(void *) reply_ctx;
 };
 
 typedef struct outbox {
@@ -187,6 +191,15 @@ void ac_rt_free(ac_rt *rt)
 	free(rt);
 }
 
+void ac_rt_set_reply_sink(ac_rt *rt, ac_reply_sink_fn fn, void *ctx)
+{
+	if (fn == NULL) {
+		atomic_store(&rt->reply_sink, NULL);
+	}
+	atomic_store(&rt->reply_ctx, ctx);
+	atomic_store(&rt->reply_sink, fn);
+}
+
 ac_err ac_rt_send(ac_rt *rt, ac_actor_id to, nng_msg **m)
 {
 	int rv = nng_sendmsg(rt->shared_push[to], *m, NNG_FLAG_NONBLOCK);
@@ -267,10 +280,17 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
     size_t len)
 {
 	nng_msg *m;
+	ac_reply_sink_fn sink;
 	ac_err err;
 	int rv;
 
 	AC_ASSERT(pthread_equal(pthread_self(), a->thread));
+	sink = to == AC_ACTOR_GATEWAY && env->type == AC_MSG_GW_REPLY ?
+	    atomic_load(&a->rt->reply_sink) : NULL;
+	if (sink != NULL) {
+		sink(atomic_load(&a->rt->reply_ctx), env->corr_id, body, len);
+		return AC_OK;
+	}
 	if ((err = ac_msg_alloc(&m, env, body, len)) != AC_OK) {
 		ac_log(AC_LOG_ERR, a->def->name, "send_failed", "to=%s err=%s", inbox_names[to],
 		    ac_strerror(err));

@@ -70,6 +70,15 @@ void ac_rt_free(ac_rt *rt);
  * actors) into buf; returns buf. */
 const char *ac_rt_url(const ac_rt *rt, const char *suffix, char *buf, size_t cap);
 
+/* Replies to gateway requests (AC_MSG_GW_REPLY) can be handed straight to the
+ * gateway's worker pool instead of through its inbox, saving a thread wake-up per
+ * request. fn is called on the replying actor's thread with the reply handle and the
+ * reply bytes (borrowed for the call); it must be thread-safe and never block. Set it
+ * before traffic starts and clear it (NULL) before the gateway frees its workers,
+ * with every other actor stopped. */
+typedef void (*ac_reply_sink_fn)(void *ctx, uint64_t corr_id, const uint8_t *body, size_t len);
+void ac_rt_set_reply_sink(ac_rt *rt, ac_reply_sink_fn fn, void *ctx);
+
 /* Sends m to actor to from any thread (the gateway's nng callbacks, main). Never
  * blocks: AC_EFULL when the inbox is full. Takes ownership of *m on success and sets
  * *m to NULL; on failure the caller still owns it. */

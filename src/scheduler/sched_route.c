@@ -40,10 +40,28 @@ static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const ch
 	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
 }
 
+/* The queue shows why a task waits (pending_reason in task.get). */
+static void tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
+{
+	ac_mpw w;
+
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, 2);
+	ac_mpw_key(&w, "id");
+	ac_mpw_u64(&w, id);
+	ac_mpw_key(&w, "reason");
+	ac_mpw_cstr(&w, reason);
+	ac_actor_tell(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, &w);
+	ac_mpw_fini(&w);
+}
+
 static void start_waiting(ac_scheduler *s, ac_pending *p, const char *reason)
 {
 	bool was_waiting = p->is_waiting;
 
+	if (p->pending_reason != reason) {
+		tell_pending(s, p->id, reason);
+	}
 	p->pending_reason = reason;
 	ac_sched_wait(s->st, p);
 	if (was_waiting || p->fallback_used) {

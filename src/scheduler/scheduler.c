@@ -455,7 +455,13 @@ static void on_stats(void *state, ac_call *call)
 {
 	ac_scheduler *s = state;
 	ac_mpw *w = ac_actor_scratch(call->actor);
-	uint32_t sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
+	uint32_t sections;
+
+	if (call->body_len == 0 || (call->body[0] & 0xf0) != 0x80) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
+		return;
+	}
+	sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
 
 	ac_mpw_map(w, sections + 1);
 	ac_mpw_raw(w, call->body + 1, call->body_len - 1);

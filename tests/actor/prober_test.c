@@ -4,10 +4,15 @@
  * thread plays the owner that calls ac_prober_probe. Every fake mode, concurrency
  * across endpoints, one probe per tag, and ac_prober_free with probes in flight.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -18,7 +23,7 @@
 #include "rt/clock.h"
 
 #define WAIT_MS 15000 /* generous: the probe itself gives up after 5 s */
-#define MAX_RESULTS 32
+#define MAX_RESULTS 128
 #define MAX_NAMES 8
 
 typedef struct result {
@@ -309,6 +314,52 @@ Test(prober, hang_times_out_after_the_request_timeout_once_per_tag)
 	cr_assert_eq(results_of(11), 1);
 }
 
+/* A listener with backlog 0 that never accepts: once one connection fills its queue,
+ * the kernel drops further SYNs, so a connect hangs. Returns the port; fds[2] to close. */
+static uint16_t full_listener(int fds[2])
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(bind(fds[0], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fds[0], 0), 0);
+	cr_assert_eq(getsockname(fds[0], (struct sockaddr *)&sa, &sl), 0);
+	fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_eq(connect(fds[1], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* connect() can return before the server side queued it: wait until it has */
+	struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+	cr_assert_eq(poll(&pfd, 1, WAIT_MS), 1);
+	return ntohs(sa.sin_port);
+}
+
+Test(prober, connect_is_bounded_by_the_connect_timeout)
+{
+	int fds[2];
+	uint16_t port = full_listener(fds);
+	int64_t t0 = ac_clock_mono_ms();
+	cr_assert_eq(ac_prober_probe(prober, 23, "127.0.0.1", port), AC_OK);
+	result r = wait_result(23);
+	close(fds[1]);
+	close(fds[0]);
+	cr_assert_str_eq(r.error, "timeout");
+	cr_assert_geq(r.at_ms - t0, AC_PROBE_CONNECT_TIMEOUT_MS - 50);
+	cr_assert_lt(r.at_ms - t0, AC_PROBE_CONNECT_TIMEOUT_MS + 1000, "not the 5 s request bound: %s %lld", r.error, (long long)(r.at_ms - t0));
+}
+
+Test(prober, many_concurrent_probes_all_report)
+{
+	set_real_lists(fo);
+	for (uint64_t tag = 100; tag < 150; tag++) {
+		probe_fake(fo, tag);
+	}
+	wait_count(50);
+	for (uint64_t tag = 100; tag < 150; tag++) {
+		result r = wait_result(tag);
+		expect_full(&r);
+	}
+	cr_assert_eq(fake_ollama_hits(fo, "/api/ps"), 50);
+}
+
 Test(prober, huge_content_length_is_refused_at_once)
 {
 	result r = probe_failing(FAKE_HUGE, 13);
@@ -373,6 +424,19 @@ Test(prober, free_with_probes_in_flight_returns_promptly)
 	prober = NULL;
 	cr_assert_lt(ac_clock_mono_ms() - t0, 1000);
 	cr_assert_eq(results_of(20), 0, "cancelled probes send nothing");
+}
+
+/* Names go through nng's asynchronous resolver. The fake listens on 127.0.0.1 only, so
+ * a resolver that prefers ::1 for localhost gets a refusal, still proof of a lookup. */
+Test(prober, host_names_and_ipv6_literals_are_accepted)
+{
+	cr_assert_eq(ac_prober_probe(prober, 24, "localhost", fake_ollama_port(fo)), AC_OK);
+	result r = wait_result(24);
+	cr_assert(r.ok || strcmp(r.error, "connect: Connection refused") == 0, "%s", r.error);
+	cr_assert_eq(ac_prober_probe(prober, 25, "::1", fake_ollama_port(fo)), AC_OK);
+	r = wait_result(25);
+	cr_assert(!r.ok);
+	cr_assert_str_neq(r.error, "bad address", "the literal is bracketed in the URL");
 }
 
 Test(prober, free_of_null_is_a_noop)

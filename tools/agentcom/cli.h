@@ -228,6 +228,9 @@ int ac_cli_cmd_list(ac_cli *cli);
 int ac_cli_cmd_cancel(ac_cli *cli);
 int ac_cli_cmd_retry(ac_cli *cli);
 int ac_cli_cmd_agents(ac_cli *cli);
+int ac_cli_cmd_endpoints_add(ac_cli *cli);
+int ac_cli_cmd_endpoints_rm(ac_cli *cli);
+int ac_cli_cmd_endpoints_ls(ac_cli *cli);
 int ac_cli_cmd_explain(ac_cli *cli);
 
 /* --- cmd_task_print.c: human views of tasks --- */
