@@ -10,6 +10,7 @@
 #include "codec/agent_wire.h"
 #include "codec/ops.h"
 #include "queue/queue_int.h"
+#include "routing/explain.h"
 #include "rt/clock.h"
 #include "rt/log.h"
 
@@ -29,29 +30,6 @@ static void write_task_field(ac_mpw *w, const ac_task *t, ac_arena *arena)
 	ac_task_encode(t, false, arena, w);
 }
 
-static void publish_task_event(ac_queue *q, const char *topic, const ac_task *t,
-    const char *extra_key, const char *extra)
-{
-	ac_mpw w;
-
-	ac_mpw_init(&w);
-	ac_mpw_map(&w, extra ? 5 : 4);
-	ac_mpw_key(&w, "task_id");
-	ac_mpw_u64(&w, t->id);
-	ac_mpw_key(&w, "status");
-	ac_mpw_cstr(&w, ac_task_status_names[t->status]);
-	ac_mpw_key(&w, "generation");
-	ac_mpw_u64(&w, t->generation);
-	ac_mpw_key(&w, "priority");
-	ac_mpw_cstr(&w, ac_priority_names[t->priority]);
-	if (extra) {
-		ac_mpw_key(&w, extra_key);
-		ac_mpw_cstr(&w, extra);
-	}
-	ac_queue_hold_event(q, topic, &w);
-	ac_mpw_fini(&w);
-}
-
 static void publish_disagreement(ac_queue *q, const ac_task *t, const ac_complexity *c)
 {
 	ac_mpw w;
@@ -68,25 +46,6 @@ static void publish_disagreement(ac_queue *q, const ac_task *t, const ac_complex
 	ac_mpw_f64(&w, c->confidence);
 	ac_queue_hold_event(q, "complexity.disagreement", &w);
 	ac_mpw_fini(&w);
-}
-
-static void classify(const ac_task_wire *req, ac_complexity *c)
-{
-	ac_complexity_input in = {
-		.description = req->description.p,
-		.description_len = req->description.len,
-		.file_count = req->file_hints.count,
-		.verification_count = req->verification_steps.count,
-	};
-
-	/* A valid explicit tier wins; anything else is ignored (DESIGN §5.1). */
-	for (int i = 0; req->complexity_tier.set && i < AC_TIER_COUNT; i++) {
-		if (ac_str_eq(req->complexity_tier, ac_tier_names[i])) {
-			in.has_explicit = true;
-			in.explicit_tier = (ac_tier)i;
-		}
-	}
-	ac_complexity_classify(&in, c);
 }
 
 /* Answers a repeated idempotency key with the original task. */
@@ -122,7 +81,7 @@ static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, 
 	if (write_duplicate(q, req, arena, w)) {
 		return AC_OK;
 	}
-	classify(req, &c);
+	ac_explain_classify(req, &c);
 	if ((err = ac_task_from_submit(req, &c, now, arena, &t)) != AC_OK) {
 		return err;
 	}
@@ -140,7 +99,7 @@ static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, 
 		ac_queue_state_remember_key(q->qs, req->idempotency_key.p, req->idempotency_key.len,
 		    t->id, now);
 	}
-	publish_task_event(q, "task.submitted", t, "tier", ac_tier_names[t->tier]);
+	ac_queue_publish_task(q, "task.submitted", t, "tier", ac_tier_names[t->tier]);
 	ac_queue_sched_queued(q, t, NULL);
 	if (ac_complexity_disagrees(&c)) {
 		publish_disagreement(q, t, &c);
@@ -165,25 +124,6 @@ static void on_submit(void *state, ac_call *call)
 	ac_queue_hold_reply(q, &call->env, w, true);
 }
 
-static void write_item_error(ac_mpw *w, const ac_decode_err *why)
-{
-	bool has_field = why->field[0] != '\0';
-
-	ac_mpw_map(w, 2);
-	ac_mpw_key(w, "ok");
-	ac_mpw_bool(w, false);
-	ac_mpw_key(w, "error");
-	ac_mpw_map(w, has_field ? 3 : 2);
-	ac_mpw_key(w, "code");
-	ac_mpw_cstr(w, ac_err_wire_name(why->code));
-	ac_mpw_key(w, "message");
-	ac_mpw_cstr(w, why->message);
-	if (has_field) {
-		ac_mpw_key(w, "field");
-		ac_mpw_cstr(w, why->field);
-	}
-}
-
 /* Submits each map of the array on its own: one bad map fails only its own result. */
 static void submit_items(ac_queue *q, const msgpack_object *arr, ac_mpw *w)
 {
@@ -200,7 +140,7 @@ static void submit_items(ac_queue *q, const msgpack_object *arr, ac_mpw *w)
 			why = (ac_decode_err){ .code = AC_EUNAVAIL, .message = "out of memory" };
 		}
 		if (err != AC_OK) {
-			write_item_error(w, &why);
+			ac_queue_write_error(w, why.code, why.message, why.field);
 		}
 		ac_arena_reset(&item_arena);
 	}
@@ -310,7 +250,7 @@ static void transition(ac_queue *q, ac_call *call,
 		return;
 	}
 	tell_others(q, t, before);
-	publish_task_event(q, topic, t, NULL, NULL);
+	ac_queue_publish_task(q, topic, t, NULL, NULL);
 	write_ok(w, 1);
 	write_task_field(w, t, call->arena);
 	ac_queue_hold_reply(q, &call->env, w, true);

@@ -157,7 +157,7 @@ void ac_queue_rearm(ac_queue *q, ac_task *t)
 	}
 }
 
-static void publish(ac_queue *q, const char *topic, const ac_task *t, const char *key,
+void ac_queue_publish_task(ac_queue *q, const char *topic, const ac_task *t, const char *key,
     const char *value)
 {
 	ac_mpw w;
@@ -196,7 +196,7 @@ static void reclaim(ac_queue *q, ac_task *t, const char *reason)
 	ac_queue_disarm(q, t);
 	ac_queue_abort_note(q, agent, t->id);
 	ac_queue_agent_note(q, agent, "idle", 0);
-	publish(q, is_dead ? "task.dead_letter" : "task.reclaimed", t, "reason", reason);
+	ac_queue_publish_task(q, is_dead ? "task.dead_letter" : "task.reclaimed", t, "reason", reason);
 	if (is_dead) {
 		ac_queue_sched_removed(q, t);
 	} else {
@@ -211,7 +211,7 @@ static void expire(ac_queue *q, ac_task *t)
 	if (ac_task_expire(q->qs, t, ac_clock_wall_ms()) != AC_OK || ac_queue_mark_dirty(q, t) != AC_OK) {
 		return;
 	}
-	publish(q, "task.expired", t, "reason", "ttl_expired");
+	ac_queue_publish_task(q, "task.expired", t, "reason", "ttl_expired");
 	ac_queue_sched_removed(q, t);
 }
 
@@ -327,7 +327,7 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	arm(q, t, accept ? TIMER_LEASE : TIMER_ACCEPT,
 	    accept ? q->cfg->lease_ms : q->cfg->accept_timeout_ms);
 	ac_queue_agent_note(q, agent, accept ? "working" : "assigned", t->id);
-	publish(q, "task.assigned", t, NULL, NULL);
+	ac_queue_publish_task(q, "task.assigned", t, NULL, NULL);
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	write_task_reply(w, t, call->arena);
 	ac_queue_hold_reply(q, &call->env, w, true);
@@ -403,7 +403,7 @@ void ac_queue_on_accept(void *state, ac_call *call)
 			ac_queue_hold_error(q, &call->env, AC_EUNAVAIL, "out of memory", NULL);
 			return;
 		}
-		publish(q, "task.accepted", t, NULL, NULL);
+		ac_queue_publish_task(q, "task.accepted", t, NULL, NULL);
 		ac_queue_agent_note(q, t->assigned_to, "working", t->id);
 	}
 	arm(q, t, TIMER_LEASE, q->cfg->lease_ms);
@@ -461,7 +461,7 @@ void ac_queue_on_progress(void *state, ac_call *call)
 		return;
 	}
 	arm(q, t, TIMER_LEASE, q->cfg->lease_ms);
-	publish(q, "task.progress", t, "message", r->message.set ? ac_str_cpy(msg, sizeof(msg), r->message) : NULL);
+	ac_queue_publish_task(q, "task.progress", t, "message", r->message.set ? ac_str_cpy(msg, sizeof(msg), r->message) : NULL);
 	reply_abort(q, call, false);
 }
 
@@ -518,7 +518,7 @@ void ac_queue_on_complete(void *state, ac_call *call)
 		}
 		t->tokens_used = r->tokens_used.set ? (int64_t)r->tokens_used.v : t->tokens_used;
 		finish_assignment(q, t, t->assigned_to);
-		publish(q, "task.completed", t, NULL, NULL);
+		ac_queue_publish_task(q, "task.completed", t, NULL, NULL);
 		ac_queue_sched_removed(q, t); /* frees its endpoint slot */
 	}
 	if (r->fetch_wait_ms.set && !repeat) {
@@ -577,7 +577,7 @@ void ac_queue_on_fail(void *state, ac_call *call)
 		return;
 	}
 	finish_assignment(q, t, agent);
-	publish(q, is_dead ? "task.dead_letter" : "task.failed", t, "error", error);
+	ac_queue_publish_task(q, is_dead ? "task.dead_letter" : "task.failed", t, "error", error);
 	if (is_dead) {
 		ac_queue_sched_removed(q, t);
 	} else {

@@ -75,7 +75,7 @@ void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data)
 	ac_mpw_fini(&w);
 }
 
-static void write_error(ac_mpw *w, ac_err code, const char *message, const char *field)
+void ac_queue_write_error(ac_mpw *w, ac_err code, const char *message, const char *field)
 {
 	bool has_field = field != NULL && field[0] != '\0';
 
@@ -100,7 +100,7 @@ void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char
 	ac_mpw w;
 
 	ac_mpw_init(&w);
-	write_error(&w, code, message, field);
+	ac_queue_write_error(&w, code, message, field);
 	ac_queue_hold_reply(q, req, &w, false);
 	ac_mpw_fini(&w);
 }
@@ -191,7 +191,7 @@ static void release_held(ac_queue *q, bool committed)
 	 * agent can hear so and fetch again */
 	ac_queue_flush_notes(q);
 	ac_mpw_init(&err);
-	write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
+	ac_queue_write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
 	for (size_t i = 0; i < q->held_count; i++) {
 		held_msg *h = &q->held[i];
 		ac_env reply = { .type = AC_MSG_GW_REPLY, .corr_id = h->env.corr_id };

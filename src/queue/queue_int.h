@@ -87,6 +87,12 @@ ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t);
 void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, bool is_mutation);
 /* Holds a telemetry event (topic + data map) until the batch commits. */
 void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data);
+/* Writes {ok: false, error: {code, message, field?}} (field NULL or "" omits it). */
+void ac_queue_write_error(ac_mpw *w, ac_err code, const char *message, const char *field);
+/* Publishes a task event on telemetry at commit: task_id, status, generation,
+ * priority, agent_id, plus key: value when value is not NULL. */
+void ac_queue_publish_task(ac_queue *q, const char *topic, const ac_task *t, const char *key,
+    const char *value);
 /* Holds an error reply. */
 void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char *message,
     const char *field);
