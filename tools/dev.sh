@@ -54,6 +54,13 @@ asan)
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_tests build-asan
+	# Criterion runs each test in a child whose leak report does not fail the test:
+	# any sanitizer summary in the log fails the run.
+	if grep -E "SUMMARY: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer)|runtime error:" \
+		build-asan/meson-logs/testlog.txt; then
+		echo "dev.sh: sanitizer reports above" >&2
+		exit 1
+	fi
 	;;
 *)
 	echo "usage: tools/dev.sh serve|test|asan|deps" >&2

@@ -170,8 +170,12 @@ void ac_registry_on_probe_result(void *state, ac_call *call)
 	}
 	if (res->ok.v && (models = strs_in(&res->models, call->arena)) != NULL &&
 	    (loaded = strs_in(&res->loaded_models, call->arena)) != NULL) {
-		changed = ac_endpoint_probe_ok(e, models, res->models.count, loaded,
-		    res->loaded_models.count, res->vram_used_bytes.v, ac_clock_wall_ms());
+		/* /api/ps is best effort: when it failed, what we knew still holds */
+		bool has_ps = res->loaded_models.set;
+		changed = ac_endpoint_probe_ok(e, models, res->models.count,
+		    has_ps ? loaded : (const char *const *)e->loaded_models,
+		    has_ps ? res->loaded_models.count : e->loaded_count,
+		    has_ps ? res->vram_used_bytes.v : e->ps_vram_used_bytes, ac_clock_wall_ms());
 	} else {
 		changed = ac_endpoint_probe_failed(e, ac_str_cpy(error, sizeof(error), res->error),
 		    ac_clock_wall_ms());
