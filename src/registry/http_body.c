@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The capped body buffer, Content-Length parsing and the chunked decoder of
  * http_body.h. The decoder is a byte-at-a-time state machine (one step function per
- * state, in a table) except for chunk data, which is copied in bulk. It never buffers framing, so a hostile peer can
- * cost time (bounded by the prober's deadline) but not memory.
+ * state, in a table) except for chunk data, which is copied in bulk. It never buffers
+ * framing, so a hostile peer can cost time (bounded by the prober's deadline) but
+ * not memory.
  */
 #include <stdlib.h>
 #include <string.h>

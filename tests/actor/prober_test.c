@@ -209,7 +209,7 @@ static void expect_full(const result *r)
 	cr_assert_str_eq(r->models[1], "llama3.1:8b");
 	cr_assert_str_eq(r->models[2], "odd \"name\"\\x");
 	cr_assert(r->has_loaded);
-	cr_assert_eq(r->loaded_count, 2, "loaded %u [%s] tags=%u ps=%u", r->loaded_count, r->loaded[0], fake_ollama_hits(fo, "/api/tags"), fake_ollama_hits(fo, "/api/ps"));
+	cr_assert_eq(r->loaded_count, 2, "loaded %u, first %s", r->loaded_count, r->loaded[0]);
 	cr_assert_str_eq(r->loaded[0], "qwen2.5-coder:7b");
 	cr_assert(r->has_vram);
 	cr_assert_eq(r->vram, 5137025024ull + 1000);
@@ -332,18 +332,36 @@ static uint16_t full_listener(int fds[2])
 	return ntohs(sa.sin_port);
 }
 
+/* Whether the kernel drops the SYN (the connect hangs) or lets the handshake through
+ * anyway (then nothing answers and the 5 s bound applies) varies from run to run, so
+ * several full listeners are probed at once and the hanging connects are checked. */
 Test(prober, connect_is_bounded_by_the_connect_timeout)
 {
-	int fds[2];
-	uint16_t port = full_listener(fds);
+	enum { N = 8 };
+	int fds[N][2];
+	uint16_t ports[N];
+	for (int i = 0; i < N; i++) {
+		ports[i] = full_listener(fds[i]);
+	}
 	int64_t t0 = ac_clock_mono_ms();
-	cr_assert_eq(ac_prober_probe(prober, 23, "127.0.0.1", port), AC_OK);
-	result r = wait_result(23);
-	close(fds[1]);
-	close(fds[0]);
-	cr_assert_str_eq(r.error, "timeout");
-	cr_assert_geq(r.at_ms - t0, AC_PROBE_CONNECT_TIMEOUT_MS - 50);
-	cr_assert_lt(r.at_ms - t0, AC_PROBE_CONNECT_TIMEOUT_MS + 1000, "not the 5 s request bound: %s %lld", r.error, (long long)(r.at_ms - t0));
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(ac_prober_probe(prober, 200 + (uint64_t)i, "127.0.0.1", ports[i]), AC_OK);
+	}
+	int connect_bound = 0;
+	for (int i = 0; i < N; i++) {
+		result r = wait_result(200 + (uint64_t)i);
+		int64_t ms = r.at_ms - t0;
+		cr_assert_str_eq(r.error, "timeout");
+		cr_assert_geq(ms, AC_PROBE_CONNECT_TIMEOUT_MS - 50);
+		cr_assert_lt(ms, AC_PROBE_REQUEST_TIMEOUT_MS + 1000);
+		connect_bound += ms < AC_PROBE_CONNECT_TIMEOUT_MS + 1000;
+	}
+	for (int i = 0; i < N; i++) {
+		close(fds[i][1]);
+		close(fds[i][0]);
+	}
+	cr_log_info("%d of %d connects hung and were cut at the connect timeout", connect_bound, N);
+	cr_assert_gt(connect_bound, 0);
 }
 
 Test(prober, many_concurrent_probes_all_report)

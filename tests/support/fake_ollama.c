@@ -283,8 +283,8 @@ fake_ollama *fake_ollama_start(void)
 	}
 	pthread_mutex_init(&fo->mu, NULL);
 	pthread_cond_init(&fo->cv, NULL);
-	fo->tags = fake_resp_list(NULL, NULL, 0);
-	fo->ps = fake_resp_list(NULL, NULL, 0);
+	fo->tags = fake_resp_list(NULL, NULL, 0, false);
+	fo->ps = fake_resp_list(NULL, NULL, 0, true);
 	fo->want_listen = true;
 	fo->lfd = open_listener(0, &fo->port);
 	if (fo->tags == NULL || fo->ps == NULL || fo->lfd < 0 ||
@@ -316,7 +316,7 @@ uint16_t fake_ollama_port(const fake_ollama *fo)
 
 void fake_ollama_set_models(fake_ollama *fo, const char *const *models, size_t n)
 {
-	char *body = fake_resp_list(models, NULL, n);
+	char *body = fake_resp_list(models, NULL, n, false);
 	pthread_mutex_lock(&fo->mu);
 	free(fo->tags);
 	fo->tags = body;
@@ -326,8 +326,7 @@ void fake_ollama_set_models(fake_ollama *fo, const char *const *models, size_t n
 void fake_ollama_set_loaded(fake_ollama *fo, const char *const *models,
     const uint64_t *size_vram, size_t n)
 {
-	static const uint64_t none[1];
-	char *body = fake_resp_list(models, size_vram ? size_vram : none, n);
+	char *body = fake_resp_list(models, size_vram, n, true);
 	pthread_mutex_lock(&fo->mu);
 	free(fo->ps);
 	fo->ps = body;

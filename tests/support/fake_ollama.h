@@ -38,7 +38,8 @@ uint16_t fake_ollama_port(const fake_ollama *fo);
 /* /api/tags lists these model names (copied). Any thread. */
 void fake_ollama_set_models(fake_ollama *fo, const char *const *models, size_t n);
 
-/* /api/ps lists these loaded models with their size_vram (copied). Any thread. */
+/* /api/ps lists these loaded models with their size_vram (copied; NULL: all 0).
+ * Any thread. */
 void fake_ollama_set_loaded(fake_ollama *fo, const char *const *models,
     const uint64_t *size_vram, size_t n);
 

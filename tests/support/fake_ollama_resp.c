@@ -34,8 +34,8 @@ static void put_json_str(FILE *f, const char *s)
 }
 
 /* Real shapes: /api/tags entries carry size/digest/details, /api/ps entries add
- * expires_at and size_vram. vram NULL builds a /api/tags body. */
-char *fake_resp_list(const char *const *names, const uint64_t *vram, size_t n)
+ * expires_at and size_vram. */
+char *fake_resp_list(const char *const *names, const uint64_t *vram, size_t n, bool is_ps)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -52,9 +52,9 @@ char *fake_resp_list(const char *const *names, const uint64_t *vram, size_t n)
 		fprintf(f, ",\"modified_at\":\"2024-05-01T10:00:00.123456789+02:00\","
 		    "\"size\":4683087332,\"digest\":\"845dbda0ea48ed749caafd9e6037047aa19acfcfd"
 		    "82e704d7ca97d631a0b697e\",%s", details);
-		if (vram != NULL) {
+		if (is_ps) {
 			fprintf(f, ",\"expires_at\":\"2024-05-01T10:05:00.5+02:00\","
-			    "\"size_vram\":%llu", (unsigned long long)vram[i]);
+			    "\"size_vram\":%llu", vram != NULL ? (unsigned long long)vram[i] : 0ull);
 		}
 		fputc('}', f);
 	}

@@ -11,9 +11,10 @@
 
 #include "fake_ollama.h"
 
-/* {"models":[...]} listing names; with vram (n values) a /api/ps body, else /api/tags.
- * Caller frees; NULL when out of memory. */
-char *fake_resp_list(const char *const *names, const uint64_t *vram, size_t n);
+/* {"models":[...]} listing names: a /api/ps body when is_ps (size_vram from vram, n
+ * values, or 0 when vram is NULL), else a /api/tags body. Caller frees; NULL when out
+ * of memory. */
+char *fake_resp_list(const char *const *names, const uint64_t *vram, size_t n, bool is_ps);
 
 /* The whole response (head and body) to a request for path in mode, where body is
  * that path's JSON (NULL: unknown path, 404). NULL means close the connection at once.
