@@ -128,7 +128,7 @@ const ac_schema ac_agent_notes_msg_schema = AC_SCHEMA("agent_notes", ac_agent_no
 
 static const ac_field pending_fields[] = {
 	AC_F(ac_task_pending_msg, id, "id", AC_FT_UINT, true),
-	AC_F(ac_task_pending_msg, reason, "reason", AC_FT_STR, true, .max_len = 64),
+	AC_F(ac_task_pending_msg, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
 };
 const ac_schema ac_task_pending_msg_schema = AC_SCHEMA("task_pending", ac_task_pending_msg,
     pending_fields);

@@ -431,7 +431,7 @@ static void on_pending(void *state, ac_call *call)
 	ac_task *t = ac_queue_state_find(q->qs, m->id.v);
 
 	if (t != NULL && t->status == AC_TASK_QUEUED) {
-		ac_task_set_str(&t->pending_reason, m->reason.p, m->reason.len);
+		ac_task_set_str(&t->pending_reason, m->reason.len ? m->reason.p : NULL, m->reason.len);
 	}
 }
 

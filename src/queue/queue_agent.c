@@ -128,6 +128,20 @@ void ac_queue_abort_note(ac_queue *q, const char *agent, uint64_t task_id)
 	q->aborts[q->abort_count++].task_id = task_id;
 }
 
+/* Forgets the abort notes of agent (all, or only task_id's when it is not 0). */
+static void forget_aborts(ac_queue *q, const char *agent, uint64_t task_id)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < q->abort_count; i++) {
+		if (strcmp(q->aborts[i].agent_id, agent) != 0 ||
+		    (task_id != 0 && q->aborts[i].task_id != task_id)) {
+			q->aborts[keep++] = q->aborts[i];
+		}
+	}
+	q->abort_count = keep;
+}
+
 /* ---- timers ---- */
 
 void ac_queue_disarm(ac_queue *q, ac_task *t)
@@ -324,6 +338,7 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	if (m->decision.set) {
 		set_blob(&t->decision, m->decision.p, m->decision.len);
 	}
+	forget_aborts(q, agent, t->id); /* it is this agent's again: an old abort is void */
 	arm(q, t, accept ? TIMER_LEASE : TIMER_ACCEPT,
 	    accept ? q->cfg->lease_ms : q->cfg->accept_timeout_ms);
 	ac_queue_agent_note(q, agent, accept ? "working" : "assigned", t->id);
@@ -509,6 +524,11 @@ void ac_queue_on_complete(void *state, ac_call *call)
 	if ((t = fenced(q, call, AC_FENCED_COMPLETE, &tmp, &repeat)) == NULL) {
 		return;
 	}
+	if (!repeat && t->status != AC_TASK_WORKING) {
+		ac_queue_hold_error(q, &call->env, AC_ECONFLICT,
+		    "the task is assigned, not working: accept it first", NULL);
+		return;
+	}
 	if (!repeat) {
 		if ((r->result.set && set_blob(&t->result, r->result.p, r->result.len) != AC_OK) ||
 		    ac_task_complete(q->qs, t, ac_clock_wall_ms()) != AC_OK ||
@@ -637,6 +657,8 @@ void ac_queue_on_hello(void *state, ac_call *call)
 		.len = r->agent_id.len, .arena = call->arena };
 	ac_mpw *w = ac_actor_scratch(call->actor);
 
+	/* a (re)started agent learns its tasks from this reply: older aborts are void */
+	forget_aborts(q, agent, 0);
 	ac_queue_state_walk_in_flight(q->qs, count_task, &aw);
 	ac_mpw_map(w, 5);
 	ac_mpw_key(w, "ok");

@@ -22,7 +22,37 @@
 
 /* Publishes one event: on the inproc socket for the scheduler (with the endpoint as
  * it now is) and on telemetry. e is NULL for a removal. */
+static void publish_internal(ac_registry *r, const char *event, const ac_endpoint *e,
+    const char *id);
+
+/* Publishes one event to the scheduler (inproc) and on telemetry. */
 static void publish(ac_registry *r, const char *event, const ac_endpoint *e, const char *id)
+{
+	ac_mpw w;
+
+	publish_internal(r, event, e, id);
+	ac_mpw_init(&w);
+	ac_mpw_map(&w, e != NULL ? 4 : 1);
+	ac_mpw_key(&w, "endpoint_id");
+	ac_mpw_cstr(&w, e != NULL ? e->id : id);
+	if (e != NULL) {
+		ac_mpw_key(&w, "status");
+		ac_mpw_cstr(&w, ac_endpoint_status_names[e->status]);
+		ac_mpw_key(&w, "models");
+		ac_mpw_array(&w, e->model_count);
+		for (uint32_t i = 0; i < e->model_count; i++) {
+			ac_mpw_cstr(&w, e->models[i]);
+		}
+		ac_mpw_key(&w, "error");
+		ac_mpw_cstr(&w, e->last_error[0] ? e->last_error : NULL);
+	}
+	ac_actor_publish(r->actor, event, &w);
+	ac_mpw_fini(&w);
+}
+
+/* The scheduler's copy: the endpoint as it now is (or its removal), gapless seq. */
+static void publish_internal(ac_registry *r, const char *event, const ac_endpoint *e,
+    const char *id)
 {
 	ac_mpw w;
 	nng_msg *m;
@@ -47,22 +77,6 @@ static void publish(ac_registry *r, const char *event, const ac_endpoint *e, con
 			nng_msg_free(m); /* a dropped event shows as a seq gap to the scheduler */
 		}
 	}
-	ac_mpw_reset(&w);
-	ac_mpw_map(&w, e != NULL ? 4 : 1);
-	ac_mpw_key(&w, "endpoint_id");
-	ac_mpw_cstr(&w, e != NULL ? e->id : id);
-	if (e != NULL) {
-		ac_mpw_key(&w, "status");
-		ac_mpw_cstr(&w, ac_endpoint_status_names[e->status]);
-		ac_mpw_key(&w, "models");
-		ac_mpw_array(&w, e->model_count);
-		for (uint32_t i = 0; i < e->model_count; i++) {
-			ac_mpw_cstr(&w, e->models[i]);
-		}
-		ac_mpw_key(&w, "error");
-		ac_mpw_cstr(&w, e->last_error[0] ? e->last_error : NULL);
-	}
-	ac_actor_publish(r->actor, event, &w);
 	ac_mpw_fini(&w);
 }
 
@@ -228,6 +242,19 @@ static ac_endpoint *register_endpoint(ac_registry *r, const char *host, size_t l
 	return *err == AC_OK ? e : NULL;
 }
 
+/* Letters, digits, '.', '-', '_' (names, IPv4) and ':' (IPv6). */
+static bool is_host_name(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		        c == '.' || c == '-' || c == '_' || c == ':')) {
+			return false;
+		}
+	}
+	return len > 0;
+}
+
 void ac_registry_on_endpoint_register(void *state, ac_call *call)
 {
 	ac_registry *r = state;
@@ -236,6 +263,11 @@ void ac_registry_on_endpoint_register(void *state, ac_call *call)
 	ac_endpoint *e;
 	ac_err err;
 
+	if (!is_host_name(req->host.p, req->host.len)) {
+		ac_actor_reply_err(r->actor, &call->env, AC_EINVAL,
+		    "must be a host name or an IP address", "host");
+		return;
+	}
 	e = register_endpoint(r, req->host.p, req->host.len,
 	    req->port.set ? (uint16_t)req->port.v : AC_ENDPOINT_DEFAULT_PORT,
 	    ac_str_cpy(name, sizeof(name), req->name), false, &err);
@@ -416,6 +448,7 @@ void ac_registry_agent_resources(ac_registry *r, const ac_agent *a, ac_raw resou
 			.has_vram_used = v.vram_used_bytes.set, .vram_used_bytes = v.vram_used_bytes.v,
 			.reported_at_ms = ac_clock_wall_ms(),
 		};
+		publish_internal(r, "endpoint.resources", e, NULL); /* scoring uses them */
 	}
 	ac_arena_fini(&arena);
 }

@@ -80,6 +80,9 @@ static void stop_waiting(ac_scheduler *s, ac_pending *p)
 		p->fallback_timer = 0;
 	}
 	ac_sched_unwait(s->st, p);
+	if (p->pending_reason != NULL) {
+		tell_pending(s, p->id, ""); /* routable now: the reason no longer holds */
+	}
 	p->pending_reason = NULL;
 }
 
