@@ -128,14 +128,13 @@ void ac_queue_abort_note(ac_queue *q, const char *agent, uint64_t task_id)
 	q->aborts[q->abort_count++].task_id = task_id;
 }
 
-/* Forgets the abort notes of agent (all, or only task_id's when it is not 0). */
+/* Forgets agent's abort note for task_id (it got that task again). */
 static void forget_aborts(ac_queue *q, const char *agent, uint64_t task_id)
 {
 	size_t keep = 0;
 
 	for (size_t i = 0; i < q->abort_count; i++) {
-		if (strcmp(q->aborts[i].agent_id, agent) != 0 ||
-		    (task_id != 0 && q->aborts[i].task_id != task_id)) {
+		if (strcmp(q->aborts[i].agent_id, agent) != 0 || q->aborts[i].task_id != task_id) {
 			q->aborts[keep++] = q->aborts[i];
 		}
 	}
@@ -657,8 +656,7 @@ void ac_queue_on_hello(void *state, ac_call *call)
 		.len = r->agent_id.len, .arena = call->arena };
 	ac_mpw *w = ac_actor_scratch(call->actor);
 
-	/* a (re)started agent learns its tasks from this reply: older aborts are void */
-	forget_aborts(q, agent, 0);
+	/* abort notes stay: an agent back from a partition may still run a lost task */
 	ac_queue_state_walk_in_flight(q->qs, count_task, &aw);
 	ac_mpw_map(w, 5);
 	ac_mpw_key(w, "ok");

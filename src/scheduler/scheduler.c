@@ -114,7 +114,9 @@ static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
 	ac_mpw_key(m, "fetch");
 	ac_mpw_raw(m, w->fetch, w->fetch_len);
 	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
-	s->by_tier[p->tier]++;
+	/* counted by the decision's tier: unknown routes as standard, a fallback as complex */
+	s->by_tier[p->fallback_used ? AC_TIER_COMPLEX :
+	           p->tier == AC_TIER_UNKNOWN ? AC_TIER_STANDARD : p->tier]++;
 	s->by_target[p->target]++;
 	publish_match(s, p, w);
 	add_flight(s, p->id, endpoint);

@@ -84,8 +84,8 @@ bool ac_ts_restart(ac_test_server *s, const char *const *extra)
 {
 	const char *bin = getenv("AGENTCOMD");
 	const char *argv[64] = { bin, "--data-dir", s->dir, "--listen", "tcp://127.0.0.1:0",
-		"--pub", "tcp://127.0.0.1:0" };
-	int n = 7, pipefd[2], logfd;
+		"--pub", "tcp://127.0.0.1:0", "--set", "fallback_wait_ms=0" };
+	int n = s->fast_fallback ? 9 : 7, pipefd[2], logfd;
 	posix_spawn_file_actions_t fa;
 	bool ok;
 
@@ -127,6 +127,17 @@ bool ac_ts_start(ac_test_server *s, const char *const *extra)
 	if (mkdtemp(s->dir) == NULL) {
 		return false;
 	}
+	return ac_ts_restart(s, extra);
+}
+
+bool ac_ts_start_agents(ac_test_server *s, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/agentcom-test-XXXXXX");
+	if (mkdtemp(s->dir) == NULL) {
+		return false;
+	}
+	s->fast_fallback = true;
 	return ac_ts_restart(s, extra);
 }
 

@@ -20,11 +20,16 @@ typedef struct ac_test_server {
 	char token[128];    /* admin token ("" with --insecure) */
 	char ready[1024];   /* the whole ready line */
 	char log_path[300]; /* stderr of the server */
+	bool fast_fallback; /* started by ac_ts_start_agents: restarts keep it */
 } ac_test_server;
 
 /* Starts agentcomd with a new temp data dir and extra args (NULL-terminated, may be
  * NULL); waits up to 10 s for the ready line. Returns false (and logs why) on failure. */
 bool ac_ts_start(ac_test_server *s, const char *const *extra);
+/* As ac_ts_start for tests about agents rather than routing: standard tasks fall back
+ * to claude at once (--set fallback_wait_ms=0) instead of waiting for an Ollama
+ * endpoint; extra comes after, so it may set the key again. */
+bool ac_ts_start_agents(ac_test_server *s, const char *const *extra);
 /* Starts again on the same data dir (after stop or kill). */
 bool ac_ts_restart(ac_test_server *s, const char *const *extra);
 /* SIGTERM, then waits (up to 10 s); returns the exit status, or -1 if it had to be killed. */

@@ -15,7 +15,7 @@ static ac_client *cli; /* admin token: client ops, and agent ops for any agent *
 
 static void boot(const char *const *extra)
 {
-	cr_assert(ac_ts_start(&srv, extra));
+	cr_assert(ac_ts_start_agents(&srv, extra));
 	cli = ac_ts_client(&srv);
 }
 
@@ -222,8 +222,10 @@ Test(agents, tasks_route_by_complexity_tier, .timeout = 30)
 	expect_route("\"description\":\"refactor the authentication architecture and migrate the "
 	             "database\"",
 	    "complex", "claude", "api");
+	/* standard with no Ollama endpoint: falls back to complex (here at once, boot sets
+	 * fallback_wait_ms 0; the wait itself is tested in routing_test.c) */
 	expect_route("\"description\":\"add a settings page\",\"complexity_tier\":\"standard\"",
-	    "standard", "ollama", "local");
+	    "complex", "claude", "api");
 	/* the full decision of a trivial task (scheduler_test 9, router 31-34) */
 	uint64_t id = ac_ts_submit(cli, "\"description\":\"fix typo in readme\"");
 	r = ac_ts_fetch_reply(cli, "any", 2000, true);
@@ -238,12 +240,14 @@ Test(agents, tasks_route_by_complexity_tier, .timeout = 30)
 	/* stats count the decisions */
 	r = ac_ts_call(cli, "{\"op\":\"stats\"}");
 	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	/* by the decisions' tiers: the standard task fell back to complex */
 	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.trivial"), 2);
-	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.complex"), 1);
-	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.standard"), 1);
+	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.complex"), 2);
+	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.standard"), 0);
 	cr_assert_eq(ac_ts_u64(r, "routing.by_target.sidecar"), 2);
-	cr_assert_eq(ac_ts_u64(r, "routing.by_target.claude"), 1);
-	cr_assert_eq(ac_ts_u64(r, "routing.by_target.ollama"), 1);
+	cr_assert_eq(ac_ts_u64(r, "routing.by_target.claude"), 2);
+	cr_assert_eq(ac_ts_u64(r, "routing.by_target.ollama"), 0);
+	cr_assert_eq(ac_ts_u64(r, "routing.fallbacks"), 1);
 	ac_reply_free(r);
 }
 
@@ -253,8 +257,17 @@ Test(agents, unknown_tier_routes_as_standard, .timeout = 30)
 {
 	boot(NULL);
 	ac_ts_hello(cli, "any", "");
-	expect_route("\"description\":\"something\",\"complexity_tier\":\"unknown\"", "standard",
-	    "ollama", "local");
+	/* unknown routes as standard (DESIGN §5.2): with no endpoint it falls back as a
+	 * standard task does, from "standard" */
+	uint64_t id = ac_ts_submit(cli, "\"description\":\"something\",\"complexity_tier\":\"unknown\"");
+	ac_reply *r = ac_ts_fetch_reply(cli, "any", 2000, true);
+	bool used = false;
+
+	cr_assert_eq(ac_ts_u64(r, "task.id"), id);
+	ac_ts_expect_str(r, "task.routing_decision.fallback_from_tier", "standard");
+	ac_ts_expect_str(r, "task.routing_decision.target_type", "claude");
+	cr_assert(ac_reply_bool(r, "task.routing_decision.fallback_used", &used) && used);
+	ac_reply_free(r);
 }
 
 Test(agents, an_agent_gets_only_tasks_of_its_targets, .timeout = 30)
@@ -352,7 +365,10 @@ Test(agents, an_agent_with_a_task_is_not_given_a_second_one, .timeout = 30)
 	t1 = ac_ts_submit(cli, "\"description\":\"first\"");
 	cr_assert_eq(ac_ts_fetch(cli, "solo", 1000, true, NULL), t1);
 	ac_ts_submit(cli, "\"description\":\"second\"");
-	ac_ts_fetch(cli, "solo", 300, true, NULL);
+	/* one task at a time (DESIGN §3): the queue refuses a second one with conflict */
+	ac_ts_expect_err(ac_ts_call(cli, "{\"op\":\"agent.fetch\",\"agent_id\":\"solo\","
+	                                 "\"wait_ms\":300,\"accept\":true}"),
+	    AC_ECONFLICT, "agent_id", "second fetch of a busy agent");
 	r = ac_ts_call(cli, "{\"op\":\"task.list\",\"assigned_to\":\"solo\"}");
 	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
 	tasks = ac_reply_get(r, "tasks");

@@ -15,7 +15,7 @@ static ac_client *cli; /* admin token: client ops, and agent ops for any agent *
 
 static void boot(const char *const *extra)
 {
-	cr_assert(ac_ts_start(&srv, extra));
+	cr_assert(ac_ts_start_agents(&srv, extra));
 	cli = ac_ts_client(&srv);
 }
 

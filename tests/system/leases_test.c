@@ -16,7 +16,7 @@ static ac_client *cli; /* admin token: client ops, and agent ops for any agent *
 
 static void boot(const char *const *extra)
 {
-	cr_assert(ac_ts_start(&srv, extra));
+	cr_assert(ac_ts_start_agents(&srv, extra));
 	cli = ac_ts_client(&srv);
 }
 
@@ -410,8 +410,9 @@ Test(leases, assigned_tasks_stay_assigned_across_a_restart, .timeout = 60)
 	cr_assert_eq(ac_ts_fetch(cli, "a1", 2000, false, &g1), t1);
 	t2 = ac_ts_submit(cli, "\"description\":\"working before the restart\"");
 	cr_assert_eq(ac_ts_fetch(cli, "a2", 2000, true, &g2), t2);
-	ac_client_close(cli);
+	/* stop first: closing the agents' connection would reclaim their tasks at once */
 	cr_assert_eq(ac_ts_stop(&srv), 0);
+	ac_client_close(cli);
 	cr_assert(ac_ts_restart(&srv, again));
 	cli = ac_ts_client(&srv);
 	r = ac_ts_get(cli, t1);
@@ -458,8 +459,9 @@ Test(leases, hello_after_a_restart_restores_the_agent_state, .timeout = 60)
 	ac_ts_hello(cli, "a1", "");
 	id = ac_ts_submit(cli, "\"description\":\"working before the restart\"");
 	cr_assert_eq(ac_ts_fetch(cli, "a1", 2000, true, &gen), id);
-	ac_client_close(cli);
+	/* stop first: closing the agents' connection would reclaim their tasks at once */
 	cr_assert_eq(ac_ts_stop(&srv), 0);
+	ac_client_close(cli);
 	cr_assert(ac_ts_restart(&srv, NULL));
 	cli = ac_ts_client(&srv);
 	ac_ts_hello(cli, "a1", "");
@@ -483,8 +485,9 @@ Test(leases, tasks_of_agents_silent_after_a_restart_are_reclaimed, .timeout = 60
 	cr_assert_eq(ac_ts_fetch(cli, "back", 2000, false, &g1), t1);
 	t2 = ac_ts_submit(cli, "\"description\":\"its agent never returns\"");
 	cr_assert_eq(ac_ts_fetch(cli, "gone", 2000, true, &g2), t2);
-	ac_client_close(cli);
+	/* stop first: closing the agents' connection would reclaim their tasks at once */
 	cr_assert_eq(ac_ts_stop(&srv), 0);
+	ac_client_close(cli);
 	cr_assert(ac_ts_restart(&srv, again));
 	cli = ac_ts_client(&srv);
 	ac_ts_hello(cli, "back", "");

@@ -18,7 +18,7 @@ static const char *const fast_backoff[] = { "--set", "retry_backoff_ms=50", NULL
 
 static void boot(const char *const *extra)
 {
-	cr_assert(ac_ts_start(&srv, extra));
+	cr_assert(ac_ts_start_agents(&srv, extra));
 	cli = ac_ts_client(&srv);
 }
 
