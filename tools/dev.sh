@@ -53,6 +53,7 @@ asan)
 	deps
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false
 	ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$PWD/tools/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_tests build-asan
 	# Criterion runs each test in a child whose leak report does not fail the test:
 	# any sanitizer summary in the log fails the run.
