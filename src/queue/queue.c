@@ -443,6 +443,10 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 	int64_t now = ac_clock_wall_ms();
 	uint32_t deleted = 0;
 
+	if (t->kind == TIMER_AFTER_LOAD) {
+		ac_queue_after_load(q);
+		return;
+	}
 	if (t->kind != TIMER_PRUNE) {
 		ac_queue_on_task_timer(q, t);
 		return;
@@ -470,7 +474,11 @@ static ac_err queue_actor_start(void *state, ac_actor *a)
 	ac_queue *q = state;
 
 	q->actor = a;
-	ac_queue_after_load(q);
+	/* telling the scheduler about a million queued tasks takes a while: do it from the
+	 * loop, so the server is ready (and answering) while it happens */
+	if (ac_actor_timer_add(a, ac_clock_mono_ms(), TIMER_AFTER_LOAD, 0, NULL) != AC_OK) {
+		ac_queue_after_load(q);
+	}
 	return ac_actor_timer_add(a, ac_clock_mono_ms() + 1000, TIMER_PRUNE, 0, NULL);
 }
 

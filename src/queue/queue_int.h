@@ -26,7 +26,7 @@ typedef struct abort_note {
 
 #define AC_ABORT_NOTES_MAX 10000
 
-enum { TIMER_PRUNE = 1, TIMER_ACCEPT, TIMER_LEASE, TIMER_GRACE, TIMER_TTL };
+enum { TIMER_PRUNE = 1, TIMER_ACCEPT, TIMER_LEASE, TIMER_GRACE, TIMER_TTL, TIMER_AFTER_LOAD };
 
 struct ac_queue {
 	const ac_config *cfg;
