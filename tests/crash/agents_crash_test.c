@@ -99,7 +99,28 @@ static bool complete(ac_client *c, const char *agent, int who, uint64_t id, uint
 	return go_on;
 }
 
-/* agent.hello, then completes every task the server says the agent still holds. */
+/* task.accept; false when the agent must say hello again (transport error, refusal). */
+static bool accept_task(ac_client *c, const char *agent, uint64_t id, uint64_t gen)
+{
+	char json[256];
+	ac_reply *r;
+	bool ok;
+
+	snprintf(json, sizeof(json),
+	    "{\"op\":\"task.accept\",\"agent_id\":\"%s\",\"id\":%llu,\"generation\":%llu}", agent,
+	    (unsigned long long)id, (unsigned long long)gen);
+	if ((r = try_call(c, json)) == NULL) {
+		return false;
+	}
+	if (!(ok = ac_reply_ok(r))) {
+		atomic_fetch_add(&unexpected, 1);
+	}
+	ac_reply_free(r);
+	return ok;
+}
+
+/* agent.hello, then completes every task the server says the agent still holds (an
+ * assigned one is accepted first: complete follows accept, DESIGN §3). */
 static bool say_hello(ac_client *c, const char *agent, int who)
 {
 	char json[160];
@@ -121,14 +142,17 @@ static bool say_hello(ac_client *c, const char *agent, int who)
 	for (uint32_t i = 0; ok && tasks != NULL && tasks->type == MSGPACK_OBJECT_ARRAY &&
 	     i < tasks->via.array.size;
 	     i++) {
-		char path[48];
+		char path[48], status[32];
 		uint64_t id = 0, gen = 0;
 		snprintf(path, sizeof(path), "tasks[%u].id", i);
 		ac_reply_u64(r, path, &id);
 		snprintf(path, sizeof(path), "tasks[%u].generation", i);
 		ac_reply_u64(r, path, &gen);
+		snprintf(path, sizeof(path), "tasks[%u].status", i);
 		atomic_fetch_add(&recovered, 1);
-		ok = complete(c, agent, who, id, gen);
+		ok = (!ac_reply_str(r, path, status, sizeof(status)) || strcmp(status, "assigned") != 0 ||
+		         accept_task(c, agent, id, gen)) &&
+		    complete(c, agent, who, id, gen);
 	}
 	ac_reply_free(r);
 	return ok;
@@ -274,7 +298,7 @@ Test(crash, agents_finish_every_task_across_kill9, .timeout = 300)
 	for (int k = 0; k < KILLS; k++) { /* increasing completion counts in (10, 270) */
 		kill_at[k] = (size_t)(10 + (260 / KILLS) * k + rand() % (260 / KILLS));
 	}
-	cr_assert(ac_ts_start(&srv, NULL));
+	cr_assert(ac_ts_start_agents(&srv, NULL)); /* restarts keep fallback_wait_ms 0 */
 	snprintf(api_url, sizeof(api_url), "%s", srv.api);
 	snprintf(token, sizeof(token), "%s", srv.token);
 	for (int i = 0; i < AGENTS; i++) {

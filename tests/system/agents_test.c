@@ -5,9 +5,11 @@
  * (scheduler) and §9 test 2; the task ops themselves are in fencing_test.c.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "fake_ollama.h"
 #include "test_server.h"
 
 static ac_test_server srv;
@@ -180,6 +182,10 @@ Test(agents, fetch_with_accept_delivers_a_working_task, .timeout = 30)
 
 /* ---- routing by tier, targets, capabilities ---- */
 
+/* The routing tests watch the wait for an Ollama endpoint itself (DESIGN §5.5). */
+#define FALLBACK_WAIT_MS 1500
+static const char *const wait_args[] = { "--set", "fallback_wait_ms=1500", NULL };
+
 /* Submits fields, fetches with agent "any" (all targets) and checks the decision. */
 static void expect_route(const char *fields, const char *tier, const char *target,
     const char *cost)
@@ -208,6 +214,59 @@ static void expect_route(const char *fields, const char *tier, const char *targe
 	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "any", id, gen, ""), "complete");
 }
 
+/* DESIGN §5.5 with no Ollama endpoint: the standard (or unknown) task of fields is not
+ * delivered at once but waits with pending_reason no_healthy_ollama_endpoints; after
+ * fallback_wait_ms it goes one tier up, to claude, and the decision says so (§5.4).
+ * Fetches with agent "any" (all targets), then completes the task. */
+static void expect_fallback_route(const char *fields)
+{
+	long long t0 = ac_ts_now_ms(), waited;
+	uint64_t id = ac_ts_submit(cli, "%s", fields), gen;
+	char reason[256];
+	const char *suffix = " [fallback from standard: no_healthy_ollama_endpoints]";
+	ac_reply *r;
+	bool used = false;
+
+	/* its own tier first: no delivery within a short fetch */
+	cr_assert_eq(ac_ts_fetch(cli, "any", 300, true, NULL), 0, "%s was delivered at once", fields);
+	r = ac_ts_get(cli, id);
+	ac_ts_expect_str(r, "task.status", "queued");
+	ac_ts_expect_str(r, "task.pending_reason", "no_healthy_ollama_endpoints");
+	ac_reply_free(r);
+	/* then one tier up */
+	r = ac_ts_fetch_reply(cli, "any", 5000, true);
+	waited = ac_ts_now_ms() - t0;
+	cr_assert(ac_ts_has_task(r), "no task for %s within %lld ms (fallback_wait_ms %d)", fields, waited,
+	    FALLBACK_WAIT_MS);
+	cr_assert_eq(ac_ts_u64(r, "task.id"), id);
+	cr_assert_geq(waited, FALLBACK_WAIT_MS - 5, "delivered after %lld ms, before fallback_wait_ms", waited);
+	gen = ac_ts_u64(r, "task.generation");
+	ac_ts_expect_str(r, "task.routing_decision.effective_tier", "complex");
+	ac_ts_expect_str(r, "task.routing_decision.target_type", "claude");
+	ac_ts_expect_str(r, "task.routing_decision.selected_endpoint", "claude_api");
+	ac_ts_expect_str(r, "task.routing_decision.selected_model", "claude");
+	ac_ts_expect_str(r, "task.routing_decision.estimated_cost_tier", "api");
+	cr_assert(ac_reply_bool(r, "task.routing_decision.fallback_used", &used) && used, "fallback_used");
+	ac_ts_expect_str(r, "task.routing_decision.fallback_from_tier", "standard");
+	ac_ts_expect_str(r, "task.routing_decision.fallback_reason", "no_healthy_ollama_endpoints");
+	cr_assert_eq(ac_ts_u64(r, "task.routing_decision.candidate_count"), 0);
+	cr_assert(ac_reply_str(r, "task.routing_decision.classification_reason", reason, sizeof(reason)));
+	cr_assert(strlen(reason) > strlen(suffix) &&
+	        strcmp(reason + strlen(reason) - strlen(suffix), suffix) == 0,
+	    "classification_reason \"%s\" does not end with \"%s\"", reason, suffix);
+	ac_reply_free(r);
+	/* stored on the task, which no longer waits */
+	r = ac_ts_get(cli, id);
+	used = false;
+	cr_assert(ac_reply_bool(r, "task.routing_decision.fallback_used", &used) && used);
+	ac_ts_expect_str(r, "task.routing_decision.target_type", "claude");
+	cr_assert(ac_reply_get(r, "task.pending_reason") == NULL ||
+	        ac_reply_get(r, "task.pending_reason")->type == MSGPACK_OBJECT_NIL,
+	    "an assigned task keeps its pending_reason");
+	ac_reply_free(r);
+	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "any", id, gen, ""), "complete");
+}
+
 Test(agents, tasks_route_by_complexity_tier, .timeout = 30)
 {
 	ac_reply *r;
@@ -215,17 +274,15 @@ Test(agents, tasks_route_by_complexity_tier, .timeout = 30)
 	int64_t decided;
 	long long before;
 
-	boot(NULL);
+	boot(wait_args);
 	ac_ts_hello(cli, "any", "");
 	before = ac_ts_wall_ms();
 	expect_route("\"description\":\"fix typo in readme\"", "trivial", "sidecar", "free");
 	expect_route("\"description\":\"refactor the authentication architecture and migrate the "
-	             "database\"",
+				 "database\"",
 	    "complex", "claude", "api");
-	/* standard with no Ollama endpoint: falls back to complex (here at once, boot sets
-	 * fallback_wait_ms 0; the wait itself is tested in routing_test.c) */
-	expect_route("\"description\":\"add a settings page\",\"complexity_tier\":\"standard\"",
-	    "complex", "claude", "api");
+	/* standard with no Ollama endpoint: waits fallback_wait_ms, then goes to complex */
+	expect_fallback_route("\"description\":\"add a settings page\",\"complexity_tier\":\"standard\"");
 	/* the full decision of a trivial task (scheduler_test 9, router 31-34) */
 	uint64_t id = ac_ts_submit(cli, "\"description\":\"fix typo in readme\"");
 	r = ac_ts_fetch_reply(cli, "any", 2000, true);
@@ -251,23 +308,138 @@ Test(agents, tasks_route_by_complexity_tier, .timeout = 30)
 	ac_reply_free(r);
 }
 
-/* DESIGN §5.2 "unknown routes as standard"; original task_router_test 30: target ollama,
- * effective tier standard. */
+/* DESIGN §5.2 "unknown routes as standard" and §5.5 "unknown routes and falls back as
+ * standard": with no endpoint it waits and falls back from "standard" exactly as a
+ * standard task does. Its original (task_router_test 30: target ollama, effective tier
+ * standard) needs a healthy endpoint: standard_and_unknown_tasks_go_to_a_healthy_endpoint. */
 Test(agents, unknown_tier_routes_as_standard, .timeout = 30)
 {
-	boot(NULL);
+	boot(wait_args);
 	ac_ts_hello(cli, "any", "");
-	/* unknown routes as standard (DESIGN §5.2): with no endpoint it falls back as a
-	 * standard task does, from "standard" */
-	uint64_t id = ac_ts_submit(cli, "\"description\":\"something\",\"complexity_tier\":\"unknown\"");
-	ac_reply *r = ac_ts_fetch_reply(cli, "any", 2000, true);
+	expect_fallback_route("\"description\":\"something\",\"complexity_tier\":\"unknown\"");
+}
+
+/* DESIGN §5.5: a standard task with no candidate does not go to an agent labelled ollama
+ * without an endpoint; after the wait it goes to an agent that can run claude. */
+Test(agents, a_standard_task_without_endpoints_never_goes_to_an_ollama_agent, .timeout = 30)
+{
+	ac_client *local_c, *cloud_c;
+	ac_ts_bg local_f;
+	ac_reply *r;
+	uint64_t id;
 	bool used = false;
 
+	boot(wait_args);
+	local_c = ac_ts_client(&srv);
+	cloud_c = ac_ts_client(&srv);
+	ac_ts_hello(local_c, "local", ",\"targets\":[\"ollama\"]");
+	ac_ts_hello(cloud_c, "cloud", ",\"targets\":[\"claude\"]");
+	/* the ollama agent waits through the whole fallback_wait_ms and beyond */
+	ac_ts_bg_start(&local_f, local_c, "{\"op\":\"agent.fetch\",\"agent_id\":\"local\",\"wait_ms\":4000}");
+	cr_assert(ac_ts_wait_held_fetches(cli, 1, 5000));
+	id = ac_ts_submit(cli, "\"description\":\"add a settings page\",\"complexity_tier\":\"standard\"");
+	r = ac_ts_fetch_reply(cloud_c, "cloud", 5000, false);
+	cr_assert(ac_ts_has_task(r), "the claude agent got nothing after the fallback");
 	cr_assert_eq(ac_ts_u64(r, "task.id"), id);
-	ac_ts_expect_str(r, "task.routing_decision.fallback_from_tier", "standard");
 	ac_ts_expect_str(r, "task.routing_decision.target_type", "claude");
 	cr_assert(ac_reply_bool(r, "task.routing_decision.fallback_used", &used) && used);
 	ac_reply_free(r);
+	r = ac_ts_bg_join(&local_f);
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert_not(ac_ts_has_task(r), "an ollama agent got a standard task while no endpoint was healthy");
+	ac_reply_free(r);
+	ac_client_close(local_c);
+	ac_client_close(cloud_c);
+}
+
+/* Polls endpoint.list every 10 ms until endpoint id is healthy, or timeout_ms passes. */
+static bool wait_endpoint_healthy(const char *id, int timeout_ms)
+{
+	long long deadline = ac_ts_now_ms() + timeout_ms;
+	char status[32] = "";
+
+	for (;;) {
+		ac_reply *r = ac_ts_call(cli, "{\"op\":\"endpoint.list\"}");
+		const msgpack_object *eps = ac_reply_get(r, "endpoints");
+		cr_assert(ac_reply_ok(r), "endpoint.list: %s", ac_reply_message(r));
+		status[0] = '\0';
+		for (uint32_t i = 0; eps != NULL && eps->type == MSGPACK_OBJECT_ARRAY && i < eps->via.array.size;
+		     i++) {
+			char path[48], have[128];
+			snprintf(path, sizeof(path), "endpoints[%u].id", i);
+			if (ac_reply_str(r, path, have, sizeof(have)) && strcmp(have, id) == 0) {
+				snprintf(path, sizeof(path), "endpoints[%u].status", i);
+				ac_reply_str(r, path, status, sizeof(status));
+			}
+		}
+		ac_reply_free(r);
+		if (strcmp(status, "healthy") == 0) {
+			return true;
+		}
+		if (ac_ts_now_ms() > deadline) {
+			cr_log_warn("endpoint %s still '%s', not healthy, after %d ms", id, status, timeout_ms);
+			return false;
+		}
+		usleep(10000);
+	}
+}
+
+/* DESIGN §5.2-5.4 with a healthy Ollama endpoint (the fake of tests/support): standard
+ * and unknown tasks go to target ollama at their own tier, on that endpoint, with the
+ * configured default_model since the endpoint has it (original task_router_test 30). */
+Test(agents, standard_and_unknown_tasks_go_to_a_healthy_endpoint, .timeout = 30)
+{
+	/* a long fallback_wait_ms: a task that is not placed at its own tier fails the test */
+	static const char *const args[] = { "--set", "health_interval_ms=200", "--set",
+		"fallback_wait_ms=30000", NULL };
+	static const char *const models[] = { "llama3.2:3b", "qwen2.5-coder:7b" };
+	static const char *const fields[] = {
+		"\"description\":\"add a settings page\",\"complexity_tier\":\"standard\"",
+		"\"description\":\"something\",\"complexity_tier\":\"unknown\"",
+	};
+	fake_ollama *fo;
+	ac_client *local_c;
+	ac_reply *r;
+	char ep[64];
+	bool b = true;
+
+	boot(args);
+	cr_assert_not_null(fo = fake_ollama_start());
+	fake_ollama_set_models(fo, models, 2);
+	snprintf(ep, sizeof(ep), "127.0.0.1:%u", (unsigned)fake_ollama_port(fo));
+	r = ac_ts_call(cli, "{\"op\":\"endpoint.register\",\"host\":\"127.0.0.1\",\"port\":%u}",
+	    (unsigned)fake_ollama_port(fo));
+	cr_assert(ac_reply_ok(r), "endpoint.register: %s", ac_reply_message(r));
+	ac_ts_expect_str(r, "endpoint.id", ep);
+	ac_reply_free(r);
+	cr_assert(wait_endpoint_healthy(ep, 5000), "the fake Ollama never became healthy");
+	local_c = ac_ts_client(&srv);
+	ac_ts_hello(local_c, "local", ",\"targets\":[\"ollama\"]");
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		uint64_t id = ac_ts_submit(cli, "%s", fields[i]), gen;
+		r = ac_ts_fetch_reply(local_c, "local", 3000, true);
+		cr_assert(ac_ts_has_task(r), "no task for %s", fields[i]);
+		cr_assert_eq(ac_ts_u64(r, "task.id"), id);
+		gen = ac_ts_u64(r, "task.generation");
+		ac_ts_expect_str(r, "task.routing_decision.effective_tier", "standard");
+		ac_ts_expect_str(r, "task.routing_decision.target_type", "ollama");
+		ac_ts_expect_str(r, "task.routing_decision.selected_endpoint", ep);
+		ac_ts_expect_str(r, "task.routing_decision.selected_model", "qwen2.5-coder:7b");
+		ac_ts_expect_str(r, "task.routing_decision.estimated_cost_tier", "local");
+		cr_assert(ac_reply_bool(r, "task.routing_decision.fallback_used", &b) && !b, "%s fell back",
+		    fields[i]);
+		cr_assert_eq(ac_ts_u64(r, "task.routing_decision.candidate_count"), 1);
+		ac_reply_free(r);
+		ac_ts_expect_ok(ac_ts_fenced(local_c, "task.complete", "local", id, gen, ""), "complete");
+	}
+	r = ac_ts_call(cli, "{\"op\":\"stats\"}");
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.standard"), 2, "unknown is counted as standard");
+	cr_assert_eq(ac_ts_u64(r, "routing.by_target.ollama"), 2);
+	cr_assert_eq(ac_ts_u64(r, "routing.fallbacks"), 0);
+	ac_reply_free(r);
+	ac_client_close(local_c);
+	fake_ollama_free(fo);
 }
 
 Test(agents, an_agent_gets_only_tasks_of_its_targets, .timeout = 30)

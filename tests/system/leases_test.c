@@ -334,9 +334,14 @@ static bool wait_generation(uint64_t id, uint64_t gen, int timeout_ms)
 	return false;
 }
 
+/* While an agent holds a task it may not fetch another (one task at a time, DESIGN §3),
+ * so a cannot be waiting when its task is reclaimed. The window for both agents to wait
+ * is the requeued standard task's own wait for an Ollama endpoint (fallback_wait_ms,
+ * DESIGN §5.5): only then is it placed, with a and b both idle and waiting. */
 Test(leases, reclaimed_task_avoids_its_agent_when_another_is_idle, .timeout = 30)
 {
-	static const char *const args[] = { "--set", "accept_timeout_ms=400", NULL };
+	static const char *const args[] = { "--set", "accept_timeout_ms=400", "--set",
+		"fallback_wait_ms=2000", NULL };
 	ac_client *a_c, *b_c;
 	ac_ts_bg a_f, b_f;
 	ac_reply *r;
@@ -345,17 +350,21 @@ Test(leases, reclaimed_task_avoids_its_agent_when_another_is_idle, .timeout = 30
 	boot(args);
 	a_c = ac_ts_client(&srv);
 	b_c = ac_ts_client(&srv);
-	ac_ts_hello(cli, "a", "");
-	ac_ts_hello(cli, "b", "");
+	ac_ts_hello(a_c, "a", "");
+	ac_ts_hello(b_c, "b", "");
 	id = ac_ts_submit(cli, "\"description\":\"hot potato\"");
-	cr_assert_eq(ac_ts_fetch(cli, "a", 2000, false, &gen), id);
-	/* both wait while a's assignment times out */
+	cr_assert_eq(ac_ts_fetch(a_c, "a", 5000, false, &gen), id);
+	/* a's assignment times out: queued again, waiting for its tier */
+	cr_assert(wait_generation(id, gen + 1, 5000), "the task was not reclaimed");
 	ac_ts_bg_start(&a_f, a_c, "{\"op\":\"agent.fetch\",\"agent_id\":\"a\",\"wait_ms\":8000}");
 	ac_ts_bg_start(&b_f, b_c, "{\"op\":\"agent.fetch\",\"agent_id\":\"b\",\"wait_ms\":8000}");
 	cr_assert(ac_ts_wait_held_fetches(cli, 2, 5000));
-	/* reclaimed (+1) and assigned again (+1); polling also keeps the queue busy, see
-	 * timed_out_task_is_offered_again_without_other_traffic */
-	cr_assert(wait_generation(id, gen + 2, 6000), "the task was not reassigned");
+	r = ac_ts_get(cli, id);
+	ac_ts_expect_str(r, "task.status", "queued");
+	ac_ts_expect_str(r, "task.pending_reason", "no_healthy_ollama_endpoints");
+	cr_assert_eq(ac_ts_u64(r, "task.generation"), gen + 1,
+	    "placed before both agents waited: the test missed its 2 s window");
+	ac_reply_free(r);
 	r = ac_ts_bg_join(&b_f);
 	cr_assert(ac_ts_has_task(r), "the other idle agent got nothing");
 	cr_assert_eq(ac_ts_u64(r, "task.id"), id);
@@ -364,34 +373,42 @@ Test(leases, reclaimed_task_avoids_its_agent_when_another_is_idle, .timeout = 30
 	/* release a's held fetch: it got nothing */
 	cr_assert_eq(ac_ts_fetch(cli, "a", 0, false, NULL), 0);
 	r = ac_ts_bg_join(&a_f);
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
 	cr_assert_not(ac_ts_has_task(r), "the task went back to the agent that timed out");
 	ac_reply_free(r);
 	ac_client_close(a_c);
 	ac_client_close(b_c);
 }
 
-/* A reclaim by timer must reach the scheduler by itself: the only agent waits in a
- * long-poll and nothing else talks to the server (DESIGN §4 rules, §5.5). */
+/* A reclaim by timer must reach the scheduler by itself: an idle agent waits in a
+ * long-poll and nothing else talks to the server (DESIGN §4 rules, §5.5). The agent
+ * that let the task time out does not wait for it: while it holds a task it may not
+ * fetch another (one task at a time, DESIGN §3). */
 Test(leases, timed_out_task_is_offered_again_without_other_traffic, .timeout = 30)
 {
 	static const char *const args[] = { "--set", "accept_timeout_ms=300", NULL };
-	ac_client *held;
+	ac_client *first_c, *held;
 	ac_ts_bg bg;
 	ac_reply *r;
 	uint64_t id, gen;
 
 	boot(args);
+	first_c = ac_ts_client(&srv);
 	held = ac_ts_client(&srv);
-	ac_ts_hello(cli, "only", "");
+	ac_ts_hello(first_c, "first", "");
+	ac_ts_hello(held, "waiter", "");
 	id = ac_ts_submit(cli, "\"description\":\"offered again\"");
-	cr_assert_eq(ac_ts_fetch(cli, "only", 2000, false, &gen), id);
-	ac_ts_bg_start(&bg, held, "{\"op\":\"agent.fetch\",\"agent_id\":\"only\",\"wait_ms\":5000}");
+	cr_assert_eq(ac_ts_fetch(first_c, "first", 2000, false, &gen), id);
+	ac_ts_bg_start(&bg, held, "{\"op\":\"agent.fetch\",\"agent_id\":\"waiter\",\"wait_ms\":5000}");
 	r = ac_ts_bg_join(&bg);
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
 	cr_assert(ac_ts_has_task(r),
-	    "no task within 5 s although it was reclaimed after 300 ms and 'only' was waiting");
+	    "no task within 5 s although it was reclaimed after 300 ms and 'waiter' was waiting");
 	cr_assert_eq(ac_ts_u64(r, "task.id"), id);
 	cr_assert_eq(ac_ts_u64(r, "task.generation"), gen + 2);
+	ac_ts_expect_str(r, "task.assigned_to", "waiter");
 	ac_reply_free(r);
+	ac_client_close(first_c);
 	ac_client_close(held);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-bench's main: option parsing, the run deadline and its watchdog, the clock
  * and pacing helpers and thread groups shared by every mode (ping, submit, e2e,
- * beanstalk). Each run is bounded by counts and by --timeout, so it always ends.
+ * beanstalk, route, probe). Each run is bounded by counts and by --timeout, so it
+ * always ends.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -150,6 +151,8 @@ static const struct opt_def {
 	{ "--tasks", OPT_LL, offsetof(bench_opts, tasks) },
 	{ "--preload", OPT_LL, offsetof(bench_opts, preload) },
 	{ "--payload", OPT_LL, offsetof(bench_opts, payload) },
+	{ "--iterations", OPT_LL, offsetof(bench_opts, iterations) },
+	{ "--endpoints", OPT_LL, offsetof(bench_opts, endpoints) },
 	{ "--rate", OPT_DBL, offsetof(bench_opts, rate) },
 };
 
@@ -165,6 +168,10 @@ usage(FILE *f)
 	    "      (--batch: tasks per submit request; default 1 plain, 100 fast)\n"
 	    "  agentcom-bench beanstalk --addr 127.0.0.1:PORT --submitters S --workers A"
 	    " --tasks N [--payload BYTES]\n"
+	    "  agentcom-bench route [--iterations N]   (pure routing cost, no server)\n"
+	    "  agentcom-bench probe --url U --token T [--endpoints N] --seconds S\n"
+	    "      (N fake Ollamas on 127.0.0.1; run the server with"
+	    " --set health_interval_ms=1000)\n"
 	    "Common: --timeout SECONDS (default 60; every run ends by then), --label TEXT.\n"
 	    "e2e agents take whatever the server hands them: use a fresh server (run.sh does);\n"
 	    "an admin token may act as any agent (bench-<i>).\n",
@@ -231,6 +238,8 @@ set_defaults(bench_opts *o)
 	o->timeout_s = 60;
 	o->tasks = 10000;
 	o->payload = 100;
+	o->iterations = 100000;
+	o->endpoints = 200;
 }
 
 static int
@@ -249,6 +258,10 @@ check_opts(const bench_opts *o)
 		      "--wait-ms 0..30000, --payload 32..65536\n", stderr);
 		return -1;
 	}
+	if (o->iterations < 1 || o->endpoints < 1 || o->endpoints > 1000) {
+		fputs("agentcom-bench: --iterations >= 1, --endpoints 1..1000\n", stderr);
+		return -1;
+	}
 	if (strcmp(o->e2e_mode, "plain") != 0 && strcmp(o->e2e_mode, "fast") != 0) {
 		fputs("agentcom-bench: --mode is plain or fast\n", stderr);
 		return -1;
@@ -263,7 +276,8 @@ main(int argc, char **argv)
 		const char *name;
 		int (*run)(const bench_opts *);
 	} modes[] = { { "ping", bench_ping }, { "submit", bench_submit }, { "e2e", bench_e2e },
-		{ "beanstalk", bench_beanstalk } };
+		{ "beanstalk", bench_beanstalk }, { "route", bench_route },
+		{ "probe", bench_probe } };
 	bench_opts o;
 	pthread_t wd;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-bench: load generator for agentcomd (DESIGN §10) and a beanstalkd peer.
  * Shared pieces: options, clock and pacing, thread groups, latency histograms, error
- * counts, msgpack request building with msgpack_packer, and the per-mode entry points.
+ * counts, msgpack request building with msgpack_packer, and the per-mode entry points
+ * (ping, submit, e2e, beanstalk, route, probe).
  */
 #ifndef AGENTCOM_BENCH_H
 #define AGENTCOM_BENCH_H
@@ -25,6 +26,8 @@ typedef struct bench_opts {
 	const char *fsync_dir; /* submit: probe fdatasync here to infer group commit */
 	long long clients, seconds, submitters, agents, workers, batch, wait_ms, timeout_s;
 	long long tasks, preload, payload;
+	long long iterations; /* route: decisions timed per endpoint count */
+	long long endpoints;  /* probe: fake Ollama responders registered */
 	double rate; /* tasks/s for paced e2e; 0: closed loop */
 } bench_opts;
 
@@ -113,10 +116,24 @@ void bench_pk_submit(bench_pk *p, const bench_opts *o, long long first, long lon
 /* Sends a request built by bench_pk_submit; the number of tasks the server took. */
 long long bench_submit_call(ac_client *c, const bench_pk *p, bool batch, bench_errs *e);
 
+/* --- fake Ollama responders for probe (probe_fake.c) --- */
+typedef struct bench_fake bench_fake;
+/* n listeners on 127.0.0.1 with kernel-chosen ports, all served by one thread with
+ * poll(): GET /api/tags and /api/ps answer a small JSON body, anything else 404, then
+ * the connection closes. NULL (and a line on stderr) on failure. */
+bench_fake *bench_fake_start(size_t n);
+uint16_t bench_fake_port(const bench_fake *f, size_t i);
+/* Requests answered so far: /api/tags, /api/ps, anything else. */
+void bench_fake_hits(bench_fake *f, uint64_t *tags, uint64_t *ps, uint64_t *other);
+/* Stops the thread, closes every socket, frees f. NULL is a no-op. */
+void bench_fake_free(bench_fake *f);
+
 /* --- modes --- */
 int bench_ping(const bench_opts *o);
 int bench_submit(const bench_opts *o);
 int bench_e2e(const bench_opts *o);
 int bench_beanstalk(const bench_opts *o);
+int bench_route(const bench_opts *o);
+int bench_probe(const bench_opts *o);
 
 #endif

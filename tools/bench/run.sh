@@ -3,6 +3,8 @@
 # Runs the DESIGN §10 benchmark set on this machine: agentcomd (durable, --durability
 # full, a fresh temp data dir per run, tcp://127.0.0.1:0) and beanstalkd (-f 0 and its
 # default 50 ms binlog fsync) side by side, then prints a summary table with ratios.
+# Also the pure routing cost (route, no server) and the registry's latency while it
+# probes 200 fake Ollamas every second (probe, its own server with health_interval_ms=1000).
 # Everything talks to 127.0.0.1 only; each run is bounded by counts and timeouts.
 # Usage: tools/bench/run.sh [BUILD_DIR]   (default: build-bench next to tools/)
 set -euo pipefail
@@ -66,14 +68,14 @@ EOF
 	cc -O2 -shared -fPIC -o "$WORK/shim.so" "$WORK/shim.c" -ldl && SHIM=$WORK/shim.so
 }
 
-# --- agentcomd: one fresh server per run ---
+# --- agentcomd: one fresh server per run (arguments: extra agentcomd flags) ---
 RUN_NO=0
 start_server() {
 	RUN_NO=$((RUN_NO + 1))
 	local d=$WORK/ac$RUN_NO
 	mkdir -p "$d/data"
 	LD_PRELOAD=${SHIM} "$AGENTCOMD" --data-dir "$d/data" --listen tcp://127.0.0.1:0 \
-		--pub tcp://127.0.0.1:0 --durability full --log-level warn >"$d/out" 2>"$d/err" &
+		--pub tcp://127.0.0.1:0 --durability full --log-level warn "$@" >"$d/out" 2>"$d/err" &
 	SERVER_PID=$!
 	for _ in $(seq 100); do grep -qs '^ready ' "$d/out" && break; sleep 0.1; done
 	grep -q '^ready ' "$d/out" || { echo "run.sh: agentcomd did not start:" >&2; cat "$d/err" >&2; exit 1; }
@@ -146,6 +148,15 @@ echo "agentcom-bench run $(date -u +%FT%TZ) on $(nproc) cores, load average $(cu
 echo "agentcomd: $AGENTCOMD --durability full, fresh data dir per run; fsync counting shim: ${SHIM:-off (no cc)}"
 T_START=$(date +%s)
 
+# Routing decision cost in-process (no server), then the registry under probing.
+timeout -k 5 $((RUN_TIMEOUT + 30)) "$BENCH" route --timeout "$RUN_TIMEOUT" | tee -a "$RESULTS" \
+	|| echo "  (agentcom-bench exit $?)" | tee -a "$RESULTS"
+start_server --set health_interval_ms=1000
+timeout -k 5 $((RUN_TIMEOUT + 30)) "$BENCH" probe --url "$URL" --token "$TOKEN" --endpoints 200 \
+	--seconds 5 --timeout "$RUN_TIMEOUT" --label "probe 200 endpoints" | tee -a "$RESULTS" \
+	|| echo "  (agentcom-bench exit $?)" | tee -a "$RESULTS"
+stop_server 0
+
 run_ac 0 ping --clients 1 --seconds 3 --label "ping 1 client"
 run_ac 0 ping --clients 8 --seconds 3 --label "ping 8 clients"
 run_ac 8000 submit --clients 1 --tasks 8000 --label "submit 1 client" --fsync-dir "$WORK"
@@ -186,5 +197,7 @@ awk -v a="$AC" -v f0="$F0" -v fd="$FD" -v af="$AF" 'BEGIN {
 	if (a != "" && f0 > 0) printf "  ratio e2e plain 8+8 / beanstalkd -f 0 8+8:          %.2f\n", a / f0;
 	if (a != "" && fd > 0) printf "  ratio e2e plain 8+8 / beanstalkd default binlog 8+8: %.2f\n", a / fd;
 	if (af != "" && fd > 0) printf "  ratio e2e fast 8+8 / beanstalkd default binlog 8+8:  %.2f\n", af / fd }'
-echo "targets (DESIGN §10): e2e plain 8+8 >= 5000, 32+32 >= 10000, fast >= 26600 tasks/s; paced p50 < 0.5 ms, p99 < 2 ms"
+grep -E '^(route|probe [0-9]+ endpoints): ' "$RESULTS" | sed 's/^/  /' || true
+echo "targets (DESIGN §10): e2e plain 8+8 >= 5000, 32+32 >= 10000, fast >= 26600 tasks/s; paced p50 < 0.5 ms, p99 < 2 ms;"
+echo "  probe (issue): registry p99 < 5 ms while probing 200 endpoints every second"
 echo "full output: $RESULTS"
