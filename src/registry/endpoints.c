@@ -269,3 +269,19 @@ void ac_endpoint_encode(const ac_endpoint *e, ac_mpw *w)
 	ac_schema_encode(&ac_endpoint_wire_schema, &v, w);
 	free(models);
 }
+
+static int by_registration(const void *a, const void *b)
+{
+	const ac_endpoint *x = *(ac_endpoint *const *)a, *y = *(ac_endpoint *const *)b;
+
+	return x->registered_at_ms < y->registered_at_ms ? -1 : x->registered_at_ms > y->registered_at_ms;
+}
+
+void ac_endpoints_sort_by_registration(ac_endpoints *es)
+{
+	qsort(es->items, es->count, sizeof(*es->items), by_registration);
+	for (size_t i = 0; i < es->count; i++) {
+		es->items[i]->tag = i + 1; /* tags follow registration order: the tie-break */
+	}
+	es->next_tag = es->count + 1;
+}

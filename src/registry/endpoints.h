@@ -85,6 +85,9 @@ unsigned ac_endpoint_probe_failed(ac_endpoint *e, const char *error, int64_t now
 /* Writes the endpoint as its wire map (codec/endpoint_wire.h). */
 void ac_endpoint_encode(const ac_endpoint *e, ac_mpw *w);
 
+/* Puts loaded endpoints back in registration order (the store keeps them by id). */
+void ac_endpoints_sort_by_registration(ac_endpoints *es);
+
 /* Counts per status. */
 void ac_endpoints_counts(const ac_endpoints *es, uint64_t by_status[AC_EP_STATUS_COUNT]);
 

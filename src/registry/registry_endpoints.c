@@ -465,6 +465,7 @@ ac_err ac_registry_endpoints_open(ac_registry *r)
 	    (err = ac_store_load_kv(r->store, KV_KIND, load_one, r)) != AC_OK) {
 		return err;
 	}
+	ac_endpoints_sort_by_registration(r->endpoints);
 	if (nng_pub0_open(&r->events) != 0) {
 		return AC_ENOMEM;
 	}
