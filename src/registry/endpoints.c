@@ -279,7 +279,9 @@ static int by_registration(const void *a, const void *b)
 
 void ac_endpoints_sort_by_registration(ac_endpoints *es)
 {
-	qsort(es->items, es->count, sizeof(*es->items), by_registration);
+	if (es->count > 1) { /* items is NULL while empty: qsort must not see it */
+		qsort(es->items, es->count, sizeof(*es->items), by_registration);
+	}
 	for (size_t i = 0; i < es->count; i++) {
 		es->items[i]->tag = i + 1; /* tags follow registration order: the tie-break */
 	}

@@ -494,6 +494,15 @@ Test(endpoints, register_list_and_remove, .timeout = 20)
 
 /* ---- persistence ---- */
 
+/* "endpoints[i].field" (one static buffer: use before the next call). */
+static const char *field_of(int i, const char *field)
+{
+	static char path[96];
+
+	snprintf(path, sizeof(path), "endpoints[%d].%s", i, field);
+	return path;
+}
+
 /* Reconnects the client and the subscriber to the restarted server (new ports). */
 static void restart(const char *const *args)
 {
@@ -512,7 +521,7 @@ Test(endpoints, endpoints_survive_a_restart_and_are_probed_again_at_once, .timeo
 {
 	static const char *const args[] = { "--set", "health_interval_ms=5000", NULL };
 	fake_ollama *m, *a;
-	char m_ep[64], a_ep[64], url[96], have[64], path[48], buf[96];
+	char m_ep[64], a_ep[64], url[96], have[64];
 	int64_t m_at = 0, a_at = 0, at = 0;
 	int mi, ai;
 	unsigned m_hits, a_hits;
@@ -546,15 +555,13 @@ Test(endpoints, endpoints_survive_a_restart_and_are_probed_again_at_once, .timeo
 	r = ac_ep_list(cli);
 	cr_assert_eq(ac_reply_get(r, "endpoints")->via.array.size, 2, "endpoints lost in the restart");
 	cr_assert((mi = ac_ep_index(r, m_ep)) >= 0 && (ai = ac_ep_index(r, a_ep)) >= 0);
-	snprintf(path, sizeof(path), "endpoints[%d].", mi);
-	ac_ts_expect_str(r, strcat(strcpy(buf, path), "name"), "gpu box");
-	ac_ts_expect_str(r, strcat(strcpy(buf, path), "source"), "manual");
-	ac_ts_expect_str(r, strcat(strcpy(buf, path), "status"), "unknown");
-	cr_assert(ac_reply_i64(r, strcat(strcpy(buf, path), "registered_at_ms"), &at) && at == m_at);
-	snprintf(path, sizeof(path), "endpoints[%d].", ai);
-	ac_ts_expect_str(r, strcat(strcpy(buf, path), "source"), "agent");
-	ac_ts_expect_str(r, strcat(strcpy(buf, path), "status"), "unknown");
-	cr_assert(ac_reply_i64(r, strcat(strcpy(buf, path), "registered_at_ms"), &at) && at == a_at);
+	ac_ts_expect_str(r, field_of(mi, "name"), "gpu box");
+	ac_ts_expect_str(r, field_of(mi, "source"), "manual");
+	ac_ts_expect_str(r, field_of(mi, "status"), "unknown");
+	cr_assert(ac_reply_i64(r, field_of(mi, "registered_at_ms"), &at) && at == m_at);
+	ac_ts_expect_str(r, field_of(ai, "source"), "agent");
+	ac_ts_expect_str(r, field_of(ai, "status"), "unknown");
+	cr_assert(ac_reply_i64(r, field_of(ai, "registered_at_ms"), &at) && at == a_at);
 	ac_reply_free(r);
 	deadline = ac_ts_now_ms() + 2000;
 	while (fake_ollama_hits(m, "/api/tags") == m_hits || fake_ollama_hits(a, "/api/tags") == a_hits) {
@@ -585,6 +592,7 @@ Test(endpoints, registration_order_survives_a_restart, .timeout = 20)
 	char x_ep[64], y_ep[64];
 	const char *first_ep, *second_ep;
 	uint64_t seq0, seq1;
+	int64_t first_at = 0;
 	uint32_t n;
 	ac_reply *r;
 	int at;
@@ -597,6 +605,11 @@ Test(endpoints, registration_order_survives_a_restart, .timeout = 20)
 	first_ep = first == x ? x_ep : y_ep;
 	second_ep = first == x ? y_ep : x_ep;
 	ac_ep_register(cli, first);
+	/* registered_at_ms has ms resolution: let the clock move so the two differ */
+	cr_assert(ac_ep_i64(cli, first_ep, "registered_at_ms", &first_at));
+	while (ac_ts_wall_ms() <= first_at) {
+		usleep(200);
+	}
 	ac_ep_register(cli, second);
 	r = ac_ep_list(cli);
 	ac_ts_expect_str(r, "endpoints[0].id", first_ep);
