@@ -509,6 +509,7 @@ static const ac_actor_def queue_def = {
 	.on_timer = on_timer,
 	.on_drained = ac_queue_commit_batch,
 	.max_batch = 512,
+	.gather_us = AC_QUEUE_GATHER_US,
 };
 
 static void queue_free(ac_queue *q)

@@ -25,6 +25,8 @@ typedef struct abort_note {
 } abort_note;
 
 #define AC_ABORT_NOTES_MAX 10000
+/* How long a batch may wait for requests the gateway says are on their way. */
+#define AC_QUEUE_GATHER_US 300
 
 enum { TIMER_PRUNE = 1, TIMER_ACCEPT, TIMER_LEASE, TIMER_GRACE, TIMER_TTL, TIMER_AFTER_LOAD };
 

@@ -78,6 +78,8 @@ struct ac_actor {
 	ac_mpw scratch;
 	ac_mpw pubw; /* ac_actor_publish's own buffer (callers may publish the scratch) */
 	bool stopping;
+	unsigned batch_requests; /* client requests (ac_env.inflight > 0) in this batch */
+	unsigned batch_inflight; /* the most in flight any of them reported */
 	/* start handshake, guarded by lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
@@ -281,6 +283,7 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
 {
 	nng_msg *m;
 	ac_reply_sink_fn sink;
+	ac_env fwd;
 	ac_err err;
 	int rv;
 
@@ -291,7 +294,10 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
 		sink(atomic_load(&a->rt->reply_ctx), env->corr_id, body, len);
 		return AC_OK;
 	}
-	if ((err = ac_msg_alloc(&m, env, body, len)) != AC_OK) {
+	/* passed on by an actor, a request is no longer a client's load hint */
+	fwd = *env;
+	fwd.inflight = 0;
+	if ((err = ac_msg_alloc(&m, &fwd, body, len)) != AC_OK) {
 		ac_log(AC_LOG_ERR, a->def->name, "send_failed", "to=%s err=%s", inbox_names[to],
 		    ac_strerror(err));
 		return err;
@@ -440,6 +446,11 @@ static void dispatch(ac_actor *a, nng_msg *m)
 		ac_log(AC_LOG_ERR, a->def->name, "bad_message", "len=%zu", nng_msg_len(m));
 		return;
 	}
+	if (call.env.inflight > 0) {
+		a->batch_requests++;
+		a->batch_inflight = call.env.inflight > a->batch_inflight ? call.env.inflight :
+									    a->batch_inflight;
+	}
 	if (call.env.type == AC_MSG_STOP) {
 		a->stopping = true;
 		return;
@@ -535,6 +546,33 @@ static int build_pollset(ac_actor *a, int inbox_fd, struct pollfd *fds, int *pee
 	return n;
 }
 
+/* Group commit under load: while two or more requests the gateway has passed on are
+ * still on their way, the batch waits for them (up to gather_us, or until the budget
+ * fills), so that they share one commit. A lone request never waits, and neither
+ * does a pair: a single straggler is not worth a commit's delay. */
+static unsigned gather(ac_actor *a, int inbox_fd, unsigned budget)
+{
+	int64_t until = ac_clock_mono_us() + a->def->gather_us;
+	unsigned n = 0;
+
+	for (;;) {
+		int64_t now = ac_clock_mono_us();
+		struct pollfd pfd = { .fd = inbox_fd, .events = POLLIN };
+		struct timespec ts;
+
+		if (a->batch_inflight < a->batch_requests + 2 || now >= until || n >= budget ||
+		    a->stopping) {
+			return n;
+		}
+		ts.tv_sec = (until - now) / 1000000;
+		ts.tv_nsec = ((until - now) % 1000000) * 1000;
+		if (ppoll(&pfd, 1, &ts, NULL) <= 0) {
+			return n;
+		}
+		n += drain(a, a->rt->inbox[a->def->id], NULL, budget - n);
+	}
+}
+
 static void run_loop(ac_actor *a, int inbox_fd)
 {
 	unsigned budget = a->def->max_batch ? a->def->max_batch : 256;
@@ -550,12 +588,16 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		}
 		handled += fire_timers(a);
 		handled += drain(a, a->rt->inbox[a->def->id], NULL, budget);
+		if (handled > 0 && a->def->gather_us > 0) {
+			handled += gather(a, inbox_fd, budget > handled ? budget - handled : 0);
+		}
 		for (unsigned i = 0; i < a->watch_count; i++) {
 			handled += drain(a, a->watches[i].sock, a->watches[i].fn, budget);
 		}
 		if (handled > 0 && a->def->on_drained != NULL) {
 			a->def->on_drained(a->state, a);
 		}
+		a->batch_requests = a->batch_inflight = 0;
 		for (int p = 0; p < AC_ACTOR_COUNT; p++) {
 			outbox_flush(a, p);
 		}

@@ -58,6 +58,10 @@ typedef struct ac_actor_def {
 	/* After each batch of messages (group commit point). May be NULL. */
 	void (*on_drained)(void *state, ac_actor *a);
 	unsigned max_batch; /* messages per batch; 0 means 256 */
+	/* Group commit: while the gateway reports two or more client requests for this
+	 * actor in flight (ac_env.inflight) beyond those in the batch, keep the batch open
+	 * for them, up to this many microseconds. 0: a batch is what is waiting. */
+	unsigned gather_us;
 } ac_actor_def;
 
 /* Creates the instance: one inproc inbox per actor, listening, with names unique to
