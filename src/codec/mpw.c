@@ -115,6 +115,18 @@ void ac_mpw_nil(ac_mpw *w)
 	}
 }
 
+void ac_mpw_bin(ac_mpw *w, const void *p, size_t len)
+{
+	if (!is_ok(w)) {
+		return;
+	}
+	if (len > UINT32_MAX) {
+		w->err = AC_ETOOLARGE;
+		return;
+	}
+	check(w, msgpack_pack_bin_with_body(&w->pk, p, len));
+}
+
 void ac_mpw_raw(ac_mpw *w, const void *p, size_t len)
 {
 	if (is_ok(w) && len > 0) {

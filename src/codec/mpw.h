@@ -35,6 +35,7 @@ void ac_mpw_f64(ac_mpw *w, double v);
 void ac_mpw_bool(ac_mpw *w, bool v);
 void ac_mpw_nil(ac_mpw *w);
 /* Appends bytes that already are one or more complete msgpack values. */
+void ac_mpw_bin(ac_mpw *w, const void *p, size_t len); /* a msgpack bin value */
 void ac_mpw_raw(ac_mpw *w, const void *p, size_t len);
 /* Writes a decoded msgpack-c object (deep). */
 void ac_mpw_object(ac_mpw *w, const msgpack_object *o);

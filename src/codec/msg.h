@@ -59,7 +59,7 @@ typedef enum ac_msg_type {
 	AC_MSG_GW_REPLY,           /* body: the complete external reply map */
 
 	/* to the telemetry actor */
-	AC_MSG_TEL_EVENT,          /* body: {topic, data} (see telemetry.h) */
+	AC_MSG_TEL_EVENT,          /* body: events, each a bin of topic + data (ac_event_next) */
 	AC_MSG_TEL_COUNT,          /* body: {name, delta} counter increment */
 	AC_MSG_STATS_COLLECT,      /* stats request on its way: body {section: map, ...} */
 

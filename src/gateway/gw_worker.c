@@ -132,22 +132,9 @@ void gw_worker_deliver(struct ac_gateway *gw, uint64_t corr_id, const uint8_t *b
 static void reply_error(gw_worker *w, uint32_t seq, const ac_decode_err *why)
 {
 	ac_mpw m;
-	bool has_field = why->field[0] != '\0';
 
 	ac_mpw_init(&m);
-	ac_mpw_map(&m, 2);
-	ac_mpw_key(&m, "ok");
-	ac_mpw_bool(&m, false);
-	ac_mpw_key(&m, "error");
-	ac_mpw_map(&m, has_field ? 3 : 2);
-	ac_mpw_key(&m, "code");
-	ac_mpw_cstr(&m, ac_err_wire_name(why->code));
-	ac_mpw_key(&m, "message");
-	ac_mpw_cstr(&m, why->message);
-	if (has_field) {
-		ac_mpw_key(&m, "field");
-		ac_mpw_cstr(&m, why->field);
-	}
+	ac_write_error(&m, why->code, why->message, why->field);
 	if (claim_for_send(w, seq)) {
 		send_reply(w, ac_mpw_data(&m), ac_mpw_len(&m));
 	}

@@ -140,7 +140,7 @@ static void submit_items(ac_queue *q, const msgpack_object *arr, ac_mpw *w)
 			why = (ac_decode_err){ .code = AC_EUNAVAIL, .message = "out of memory" };
 		}
 		if (err != AC_OK) {
-			ac_queue_write_error(w, why.code, why.message, why.field);
+			ac_write_error(w, why.code, why.message, why.field);
 		}
 		ac_arena_reset(&item_arena);
 	}

@@ -63,6 +63,7 @@ void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, boo
 	}
 }
 
+/* Held events are the topic string followed by the data map (ac_actor_publish_encoded). */
 void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data)
 {
 	ac_env env = { .type = AC_MSG_TEL_EVENT };
@@ -71,27 +72,10 @@ void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data)
 	ac_mpw_init(&w);
 	ac_mpw_cstr(&w, topic);
 	ac_mpw_raw(&w, ac_mpw_data(data), ac_mpw_len(data));
-	hold(q, &env, AC_ACTOR_TELEMETRY, ac_mpw_data(&w), ac_mpw_len(&w), true);
-	ac_mpw_fini(&w);
-}
-
-void ac_queue_write_error(ac_mpw *w, ac_err code, const char *message, const char *field)
-{
-	bool has_field = field != NULL && field[0] != '\0';
-
-	ac_mpw_map(w, 2);
-	ac_mpw_key(w, "ok");
-	ac_mpw_bool(w, false);
-	ac_mpw_key(w, "error");
-	ac_mpw_map(w, has_field ? 3 : 2);
-	ac_mpw_key(w, "code");
-	ac_mpw_cstr(w, ac_err_wire_name(code));
-	ac_mpw_key(w, "message");
-	ac_mpw_cstr(w, message);
-	if (has_field) {
-		ac_mpw_key(w, "field");
-		ac_mpw_cstr(w, field);
+	if (w.err == AC_OK && data->err == AC_OK) {
+		hold(q, &env, AC_ACTOR_TELEMETRY, ac_mpw_data(&w), ac_mpw_len(&w), true);
 	}
+	ac_mpw_fini(&w);
 }
 
 void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char *message,
@@ -100,7 +84,7 @@ void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char
 	ac_mpw w;
 
 	ac_mpw_init(&w);
-	ac_queue_write_error(&w, code, message, field);
+	ac_write_error(&w, code, message, field);
 	ac_queue_hold_reply(q, req, &w, false);
 	ac_mpw_fini(&w);
 }
@@ -121,9 +105,6 @@ static ac_err write_dirty(ac_queue *q)
 		ac_task_row_fill(t, ac_mpw_data(&q->enc), ac_mpw_len(&q->enc), &row);
 		err = ac_store_put_task(q->store, &row);
 	}
-	if (err == AC_OK && q->next_id > q->stored_next_id) {
-		err = ac_store_set_next_id(q->store, q->next_id);
-	}
 	return err;
 }
 
@@ -138,7 +119,6 @@ static void settle_dirty(ac_queue *q)
 			ac_task_free(ac_queue_state_take(q->qs, t->id));
 		}
 	}
-	q->stored_next_id = q->next_id > q->stored_next_id ? q->next_id : q->stored_next_id;
 }
 
 static void recount_terminal(ac_queue *q)
@@ -191,11 +171,15 @@ static void release_held(ac_queue *q, bool committed)
 	 * agent can hear so and fetch again */
 	ac_queue_flush_notes(q);
 	ac_mpw_init(&err);
-	ac_queue_write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
+	ac_write_error(&err, AC_EUNAVAIL, "the store could not commit this change", NULL);
 	for (size_t i = 0; i < q->held_count; i++) {
 		held_msg *h = &q->held[i];
 		ac_env reply = { .type = AC_MSG_GW_REPLY, .corr_id = h->env.corr_id };
-		if (committed || !h->is_mutation) {
+		if (h->env.type == AC_MSG_TEL_EVENT) {
+			if (committed) {
+				ac_actor_publish_encoded(q->actor, bytes + h->off, h->len);
+			}
+		} else if (committed || !h->is_mutation) {
 			ac_actor_send(q->actor, h->to, &h->env, bytes + h->off, h->len);
 		} else if (h->env.corr_id != 0) {
 			/* a reply, or a request passed on with its reply handle */
@@ -327,7 +311,6 @@ ac_err ac_queue_load(ac_queue *q)
 	for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
 		q->terminal_counts[s] = ac_task_status_is_terminal((ac_task_status)s) ? counts[s] : 0;
 	}
-	q->stored_next_id = q->next_id;
 	ac_log(err == AC_OK ? AC_LOG_INFO : AC_LOG_ERR, "queue", "loaded",
 	    "live_tasks=%zu corrupt=%zu next_id=%llu ms=%lld error=\"%s\"", c.loaded, c.corrupt,
 	    (unsigned long long)q->next_id, (long long)(ac_clock_mono_ms() - started),

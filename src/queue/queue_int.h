@@ -36,7 +36,6 @@ struct ac_queue {
 	ac_store *store;
 	ac_queue_state *qs;
 	uint64_t next_id;            /* next task id to hand out */
-	uint64_t stored_next_id;     /* the high-water mark the store has */
 	uint64_t terminal_counts[AC_TASK_STATUS_COUNT]; /* terminal rows in the store */
 	ac_task **dirty;             /* tasks changed in this batch (is_dirty set) */
 	size_t dirty_count, dirty_cap;
@@ -89,8 +88,6 @@ ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t);
 void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, bool is_mutation);
 /* Holds a telemetry event (topic + data map) until the batch commits. */
 void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data);
-/* Writes {ok: false, error: {code, message, field?}} (field NULL or "" omits it). */
-void ac_queue_write_error(ac_mpw *w, ac_err code, const char *message, const char *field);
 /* Publishes a task event on telemetry at commit: task_id, status, generation,
  * priority, agent_id, plus key: value when value is not NULL. */
 void ac_queue_publish_task(ac_queue *q, const char *topic, const ac_task *t, const char *key,

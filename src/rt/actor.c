@@ -30,62 +30,12 @@
 #include <nng/protocol/pipeline0/push.h>
 
 #include "rt/actor.h"
+#include "rt/actor_int.h"
 #include "rt/assert.h"
 #include "rt/clock.h"
 #include "rt/log.h"
 
 #define INBOX_BUF 8192 /* messages an inbox or a sender may buffer (nng's maximum) */
-#define MAX_WATCH 4
-
-struct ac_rt {
-	char prefix[64];
-	nng_socket inbox[AC_ACTOR_COUNT];       /* PULL, listening; read by the owner only */
-	nng_socket shared_push[AC_ACTOR_COUNT]; /* PUSH, for ac_rt_send from any thread */
-	/* A stopped actor's PUSH sockets stay open until ac_rt_free: closing a socket drops
-	 * what it still buffers, and an actor's last messages (answers to held requests)
-	 * must reach peers that run on. Written by the exiting actor thread, read after
-	 * every actor was joined. */
-	nng_socket retired[AC_ACTOR_COUNT][AC_ACTOR_COUNT];
-	bool has_retired[AC_ACTOR_COUNT];
-	/* Set while actors may already reply (the gateway binds first), so atomic: ctx is
-	 * written before fn is published, and read after fn is seen (see actor.h). */
-	_Atomic(ac_reply_sink_fn) reply_sink;
-	_Atomic(void *) reply_ctx;
-};
-
-typedef struct outbox {
-	nng_msg **ring;
-	size_t head, count, cap;
-} outbox;
-
-typedef struct watch {
-	nng_socket sock;
-	int fd;
-	ac_watch_fn fn;
-} watch;
-
-struct ac_actor {
-	ac_rt *rt;
-	const ac_actor_def *def;
-	void *state;
-	pthread_t thread;
-	nng_socket out[AC_ACTOR_COUNT]; /* PUSH to each peer's inbox; actor thread only */
-	outbox pending[AC_ACTOR_COUNT];
-	watch watches[MAX_WATCH];
-	unsigned watch_count;
-	ac_timers *timers;
-	ac_arena arena;
-	ac_mpw scratch;
-	ac_mpw pubw; /* ac_actor_publish's own buffer (callers may publish the scratch) */
-	bool stopping;
-	unsigned batch_requests; /* client requests (ac_env.inflight > 0) in this batch */
-	unsigned batch_inflight; /* the most in flight any of them reported */
-	/* start handshake, guarded by lock */
-	pthread_mutex_t lock;
-	pthread_cond_t cv;
-	bool started;
-	ac_err start_err;
-};
 
 static const char *const inbox_names[AC_ACTOR_COUNT] = {
 	[AC_ACTOR_GATEWAY] = "gateway",
@@ -320,95 +270,6 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
 	return err;
 }
 
-ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body)
-{
-	ac_env env = { .type = (uint16_t)type };
-
-	return ac_actor_send(a, to, &env, body ? ac_mpw_data(body) : NULL,
-	    body ? ac_mpw_len(body) : 0);
-}
-
-ac_err ac_actor_forward(ac_actor *a, ac_actor_id to, const ac_env *req, ac_msg_type type,
-    const ac_mpw *body)
-{
-	ac_env env = *req;
-
-	env.type = (uint16_t)type;
-	return ac_actor_send(a, to, &env, ac_mpw_data(body), ac_mpw_len(body));
-}
-
-void ac_actor_reply(ac_actor *a, const ac_env *req, const ac_mpw *body)
-{
-	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
-
-	if (req->corr_id == 0) {
-		return;
-	}
-	if (body->err != AC_OK) {
-		ac_actor_reply_err(a, req, AC_EINTERNAL, "reply encoding failed", NULL);
-		return;
-	}
-	ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ac_mpw_data(body), ac_mpw_len(body));
-}
-
-void ac_actor_reply_ok(ac_actor *a, const ac_env *req)
-{
-	static const uint8_t ok_map[] = { 0x81, 0xa2, 'o', 'k', 0xc3 }; /* {ok: true} */
-	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
-
-	if (req->corr_id != 0) {
-		ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ok_map, sizeof(ok_map));
-	}
-}
-
-void ac_actor_reply_err(ac_actor *a, const ac_env *req, ac_err code, const char *message,
-    const char *field)
-{
-	ac_mpw w;
-	bool has_field = field != NULL && field[0] != '\0';
-	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
-
-	if (req->corr_id == 0) {
-		return;
-	}
-	ac_mpw_init(&w);
-	ac_mpw_map(&w, 2);
-	ac_mpw_key(&w, "ok");
-	ac_mpw_bool(&w, false);
-	ac_mpw_key(&w, "error");
-	ac_mpw_map(&w, has_field ? 3 : 2);
-	ac_mpw_key(&w, "code");
-	ac_mpw_cstr(&w, ac_err_wire_name(code));
-	ac_mpw_key(&w, "message");
-	ac_mpw_cstr(&w, message != NULL ? message : ac_strerror(code));
-	if (has_field) {
-		ac_mpw_key(&w, "field");
-		ac_mpw_cstr(&w, field);
-	}
-	ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ac_mpw_data(&w), ac_mpw_len(&w));
-	ac_mpw_fini(&w);
-}
-
-void ac_actor_publish(ac_actor *a, const char *topic, const ac_mpw *data)
-{
-	ac_mpw *w = &a->pubw;
-	ac_env env = { .type = AC_MSG_TEL_EVENT };
-
-	/* body: topic string followed by the data map (two msgpack values) */
-	ac_mpw_reset(w);
-	ac_mpw_cstr(w, topic);
-	ac_mpw_raw(w, ac_mpw_data(data), ac_mpw_len(data));
-	if (w->err == AC_OK && data->err == AC_OK) {
-		ac_actor_send(a, AC_ACTOR_TELEMETRY, &env, ac_mpw_data(w), ac_mpw_len(w));
-	}
-}
-
-ac_mpw *ac_actor_scratch(ac_actor *a)
-{
-	ac_mpw_reset(&a->scratch);
-	return &a->scratch;
-}
-
 ac_err ac_actor_timer_add(ac_actor *a, int64_t deadline_ms, uint32_t kind, uint64_t tag,
     ac_timer_id *id_out)
 {
@@ -598,6 +459,7 @@ static void run_loop(ac_actor *a, int inbox_fd)
 			a->def->on_drained(a->state, a);
 		}
 		a->batch_requests = a->batch_inflight = 0;
+		ac_actor_publish_flush(a);
 		for (int p = 0; p < AC_ACTOR_COUNT; p++) {
 			outbox_flush(a, p);
 		}
@@ -609,6 +471,7 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		if (a->def->on_drained != NULL) {
 			a->def->on_drained(a->state, a);
 		}
+		ac_actor_publish_flush(a);
 	}
 	a->stopping = true;
 }
@@ -620,6 +483,7 @@ static void flush_before_exit(ac_actor *a)
 	int64_t deadline = ac_clock_mono_ms() + 2000;
 	struct pollfd fds[AC_ACTOR_COUNT];
 
+	ac_actor_publish_flush(a); /* what stop() published */
 	for (;;) {
 		int n = 0, fd;
 		for (int p = 0; p < AC_ACTOR_COUNT; p++) {
@@ -707,6 +571,7 @@ ac_err ac_actor_start(ac_rt *rt, const ac_actor_def *def, void *state, ac_actor 
 	ac_arena_init(&a->arena);
 	ac_mpw_init(&a->scratch);
 	ac_mpw_init(&a->pubw);
+	ac_mpw_init(&a->pubtmp);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cv, NULL);
 	if ((err = ac_timers_alloc(&a->timers)) != AC_OK) {
@@ -733,6 +598,7 @@ fail_thread:
 	ac_timers_free(a->timers);
 fail_timers:
 	ac_mpw_fini(&a->pubw);
+	ac_mpw_fini(&a->pubtmp);
 	ac_mpw_fini(&a->scratch);
 	ac_arena_fini(&a->arena);
 	pthread_cond_destroy(&a->cv);
@@ -759,6 +625,7 @@ void ac_actor_stop(ac_actor *a)
 	pthread_join(a->thread, NULL);
 	ac_timers_free(a->timers);
 	ac_mpw_fini(&a->pubw);
+	ac_mpw_fini(&a->pubtmp);
 	ac_mpw_fini(&a->scratch);
 	ac_arena_fini(&a->arena);
 	pthread_cond_destroy(&a->cv);

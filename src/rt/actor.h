@@ -123,13 +123,27 @@ void ac_actor_reply(ac_actor *a, const ac_env *req, const ac_mpw *body);
 /* Replies {ok: true} with no fields. */
 void ac_actor_reply_ok(ac_actor *a, const ac_env *req);
 
+/* Writes {ok: false, error: {code, message, field?}}: field NULL or "" omits it, a
+ * NULL message says ac_strerror(code). Any thread. */
+void ac_write_error(ac_mpw *w, ac_err code, const char *message, const char *field);
+
 /* Replies {ok: false, error: {code, message, field?}}; field NULL or "" omits it. */
 void ac_actor_reply_err(ac_actor *a, const ac_env *req, ac_err code, const char *message,
     const char *field);
 
 /* Publishes a telemetry event: data must be one msgpack map (the telemetry actor adds
- * ts_ms and seq). */
+ * ts_ms and seq). Events leave together, in order, in one message at the end of the
+ * actor's batch (see ac_event_next). */
 void ac_actor_publish(ac_actor *a, const char *topic, const ac_mpw *data);
+
+/* Publishes an event already encoded as its topic string followed by its data map. */
+void ac_actor_publish_encoded(ac_actor *a, const uint8_t *ev, size_t len);
+
+/* An AC_MSG_TEL_EVENT body is one or more events, each a msgpack bin whose bytes are
+ * the topic string followed by the data map. Steps to the next one from *off: true
+ * with *ev and *ev_len set; false at the end of the body or at a malformed entry. */
+bool ac_event_next(const uint8_t *body, size_t len, size_t *off, const uint8_t **ev,
+    size_t *ev_len);
 
 /* Deadline heap of this actor (monotonic ms). */
 ac_err ac_actor_timer_add(ac_actor *a, int64_t deadline_ms, uint32_t kind, uint64_t tag,

@@ -360,7 +360,9 @@ ac_err ac_store_list_tasks(ac_store *s, const ac_task_filter *f, ac_store_row_fn
 	unsigned mask = (f->status >= 0 ? AC_STORE_LIST_STATUS : 0) |
 	    (f->priority >= 0 ? AC_STORE_LIST_PRIORITY : 0) |
 	    (f->assigned_to != NULL ? AC_STORE_LIST_ASSIGNED : 0);
-	sqlite3_stmt *st = s->st[AC_STORE_LIST + mask];
+	bool queued = f->status == AC_STORE_STATUS_QUEUED && f->assigned_to == NULL;
+	sqlite3_stmt *st = queued ? s->st[AC_STORE_LIST_QUEUED + (f->priority >= 0)] :
+				    s->st[AC_STORE_LIST + mask];
 
 	AC_ASSERT(f->after_id <= (uint64_t)INT64_MAX);
 	/* Every statement of the family has parameters ?1..?5; the unused ones are
@@ -379,10 +381,22 @@ ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint32_t *
 	ac_err err;
 
 	AC_ASSERT(sqlite3_get_autocommit(s->db)); /* its own transaction, not a batch's */
-	sqlite3_bind_int64(st, 1, before_ms);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-	err = run(s, st, "prune_failed");
-	*deleted = err == AC_OK ? (uint32_t)sqlite3_changes(s->db) : 0;
+	*deleted = 0;
+	if ((err = ac_store_begin(s)) != AC_OK) {
+		return err;
+	}
+	if ((err = run(s, s->st[AC_STORE_KEEP_NEXT_ID], "prune_failed")) == AC_OK) {
+		sqlite3_bind_int64(st, 1, before_ms);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+		err = run(s, st, "prune_failed");
+	}
+	if (err == AC_OK) {
+		*deleted = (uint32_t)sqlite3_changes(s->db);
+		err = ac_store_commit(s);
+	} else {
+		ac_store_rollback(s);
+	}
+	*deleted = err == AC_OK ? *deleted : 0;
 	return err;
 }
 

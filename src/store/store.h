@@ -45,7 +45,8 @@ void ac_store_close(ac_store *s);
 ac_err ac_store_begin(ac_store *s);
 /* Inserts or replaces the row with row->id. */
 ac_err ac_store_put_task(ac_store *s, const ac_task_row *row);
-/* Raises the stored id high-water mark to next_id (never lowers it). */
+/* Raises the stored id high-water mark to next_id (never lowers it). Optional: the
+ * mark also follows the stored rows (ac_store_next_id) and survives their pruning. */
 ac_err ac_store_set_next_id(ac_store *s, uint64_t next_id);
 /* Commits (fsync'd under durability full). On error the transaction is rolled back
  * and nothing of the batch is stored. Errors: AC_EIO (disk full, I/O error). */
@@ -53,7 +54,8 @@ ac_err ac_store_commit(ac_store *s);
 void ac_store_rollback(ac_store *s);
 
 /* --- reads (outside or inside a batch) --- */
-/* The id high-water mark: the first id never handed out (1 for a new store). */
+/* The id high-water mark: above every stored row's id, every pruned row's and any
+ * ac_store_set_next_id mark (1 for a new store). */
 ac_err ac_store_next_id(ac_store *s, uint64_t *out);
 /* Calls fn for every row that is not terminal, in id order. */
 ac_err ac_store_load_live(ac_store *s, ac_store_row_fn fn, void *ctx);

@@ -12,7 +12,9 @@
 
 /* Every statement the store runs, prepared once at open. The eight LIST entries are
  * indexed by a mask of the filters present (AC_STORE_LIST_*), so that each
- * combination gets its own plan and the status index is used whenever status is set. */
+ * combination gets its own plan and the status index is used whenever status is set,
+ * except for queued rows, which that index leaves out: LIST_QUEUED (+1 with a
+ * priority) walks the rowids instead. */
 typedef enum ac_store_stmt {
 	AC_STORE_BEGIN,
 	AC_STORE_COMMIT,
@@ -20,6 +22,7 @@ typedef enum ac_store_stmt {
 	AC_STORE_PUT_TASK,
 	AC_STORE_GET_TASK,
 	AC_STORE_SET_NEXT_ID,
+	AC_STORE_KEEP_NEXT_ID,
 	AC_STORE_GET_NEXT_ID,
 	AC_STORE_LOAD_LIVE,
 	AC_STORE_LOAD_IDEMPOTENCY,
@@ -28,7 +31,8 @@ typedef enum ac_store_stmt {
 	AC_STORE_PUT_KV,
 	AC_STORE_DELETE_KV,
 	AC_STORE_LOAD_KV,
-	AC_STORE_LIST, /* first of 8: AC_STORE_LIST + mask */
+	AC_STORE_LIST_QUEUED, /* first of 2 */
+	AC_STORE_LIST = AC_STORE_LIST_QUEUED + 2, /* first of 8: AC_STORE_LIST + mask */
 	AC_STORE_STMT_COUNT = AC_STORE_LIST + 8,
 } ac_store_stmt;
 
@@ -36,6 +40,9 @@ typedef enum ac_store_stmt {
 #define AC_STORE_LIST_STATUS 1u
 #define AC_STORE_LIST_PRIORITY 2u
 #define AC_STORE_LIST_ASSIGNED 4u
+
+/* ac_task_status's queued, the status the partial tasks_status index leaves out. */
+#define AC_STORE_STATUS_QUEUED 0
 
 /* The SQL of each statement (static storage). Task SELECTs return the columns in
  * the order id, status, priority, assigned_to, idempotency_key, created_at_ms,

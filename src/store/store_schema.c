@@ -37,6 +37,13 @@ static const char *const migrations[] = {
 	"INSERT INTO meta(key, value) VALUES('next_id', 1);"
 	"CREATE TABLE kv(kind TEXT NOT NULL, key TEXT NOT NULL, value BLOB,"
 	"  PRIMARY KEY(kind, key)) WITHOUT ROWID;",
+	/* v2: fewer index pages per commit. Queued tasks are listed from memory, so the
+	 * status index skips them (a submit then writes only the row and tasks_live);
+	 * a priority filter rides on the status index or the rowid walk. The id
+	 * high-water mark is max(id) + 1 of the rows, kept in meta only across a prune. */
+	"DROP INDEX tasks_priority;"
+	"DROP INDEX tasks_status;"
+	"CREATE INDEX tasks_status ON tasks(status, id) WHERE status <> 0;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
@@ -45,9 +52,10 @@ static const char *const migrations[] = {
 	"id, status, priority, assigned_to, idempotency_key, created_at_ms, "        \
 	"updated_at_ms, terminal, record"
 #define LIST_HEAD "SELECT " TASK_COLS " FROM tasks WHERE id > ?4"
-/* status + priority: both indexes tie on cost and the planner picks priority, but
- * a status (waiting, working) is usually far more selective than a priority. */
-#define LIST_HEAD_BY_STATUS "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_status WHERE id > ?4"
+/* A status listing never asks for queued tasks (those come from memory), and says
+ * so, which lets it use the partial status index. */
+#define LIST_HEAD_BY_STATUS                                                          \
+	"SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_status WHERE status <> 0 AND id > ?4"
 #define LIST_TAIL " ORDER BY id LIMIT ?5"
 #define BY_STATUS " AND status = ?1"
 #define BY_PRIORITY " AND priority = ?2"
@@ -74,7 +82,11 @@ const char *const ac_store_sql[AC_STORE_STMT_COUNT] = {
 	[AC_STORE_GET_TASK] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1",
 	[AC_STORE_SET_NEXT_ID] = "INSERT INTO meta(key, value) VALUES('next_id', ?1)"
 				 " ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)",
-	[AC_STORE_GET_NEXT_ID] = "SELECT value FROM meta WHERE key = 'next_id'",
+	[AC_STORE_GET_NEXT_ID] = "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'next_id'), 1),"
+				 " coalesce((SELECT max(id) FROM tasks), 0) + 1)",
+	/* before a prune deletes rows, their ids must stay used */
+	[AC_STORE_KEEP_NEXT_ID] = "UPDATE meta SET value = max(value,"
+				  " (SELECT coalesce(max(id), 0) + 1 FROM tasks)) WHERE key = 'next_id'",
 	[AC_STORE_LOAD_LIVE] = "SELECT " TASK_COLS " FROM tasks INDEXED BY tasks_live"
 			       " WHERE terminal = 0 ORDER BY id",
 	[AC_STORE_LOAD_IDEMPOTENCY] = "SELECT " TASK_COLS " FROM tasks"
@@ -88,8 +100,10 @@ const char *const ac_store_sql[AC_STORE_STMT_COUNT] = {
 			    " ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",
 	[AC_STORE_DELETE_KV] = "DELETE FROM kv WHERE kind = ?1 AND key = ?2",
 	[AC_STORE_LOAD_KV] = "SELECT key, value FROM kv WHERE kind = ?1 ORDER BY key",
+	[AC_STORE_LIST_QUEUED + 0] = LIST_HEAD BY_STATUS LIST_TAIL,
+	[AC_STORE_LIST_QUEUED + 1] = LIST_HEAD BY_STATUS BY_PRIORITY LIST_TAIL,
 	[AC_STORE_LIST + 0] = LIST_HEAD LIST_TAIL,
-	[AC_STORE_LIST + 1] = LIST_HEAD BY_STATUS LIST_TAIL,
+	[AC_STORE_LIST + 1] = LIST_HEAD_BY_STATUS BY_STATUS LIST_TAIL,
 	[AC_STORE_LIST + 2] = LIST_HEAD BY_PRIORITY LIST_TAIL,
 	[AC_STORE_LIST + 3] = LIST_HEAD_BY_STATUS BY_STATUS BY_PRIORITY LIST_TAIL,
 	[AC_STORE_LIST + 4] = LIST_HEAD BY_ASSIGNED LIST_TAIL,

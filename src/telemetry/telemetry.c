@@ -67,21 +67,19 @@ static bool split_map(const uint8_t *p, size_t len, uint32_t *count, size_t *hdr
 	return true;
 }
 
-/* Body: a topic string, then the event's data map (see ac_actor_publish). */
-static void on_event(void *state, ac_call *call)
+/* One event: a topic string, then its data map (see ac_actor_publish). */
+static void publish_one(ac_telemetry *t, const uint8_t *ev, size_t len)
 {
-	ac_telemetry *t = state;
 	msgpack_unpacked u;
 	size_t off = 0, hdr;
 	uint32_t count;
 	nng_msg *m;
 
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)call->body, call->body_len, &off) !=
-	        MSGPACK_UNPACK_SUCCESS || u.data.type != MSGPACK_OBJECT_STR ||
-	    !split_map(call->body + off, call->body_len - off, &count, &hdr)) {
+	if (msgpack_unpack_next(&u, (const char *)ev, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+	    u.data.type != MSGPACK_OBJECT_STR || !split_map(ev + off, len - off, &count, &hdr)) {
 		msgpack_unpacked_destroy(&u);
-		ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", call->body_len);
+		ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", len);
 		return;
 	}
 	ac_mpw_reset(&t->frame);
@@ -92,7 +90,7 @@ static void on_event(void *state, ac_call *call)
 	ac_mpw_i64(&t->frame, ac_clock_wall_ms());
 	ac_mpw_key(&t->frame, "seq");
 	ac_mpw_u64(&t->frame, ++t->seq);
-	ac_mpw_raw(&t->frame, call->body + off + hdr, call->body_len - off - hdr);
+	ac_mpw_raw(&t->frame, ev + off + hdr, len - off - hdr);
 	count_topic(t, u.data.via.str.ptr, u.data.via.str.size);
 	msgpack_unpacked_destroy(&u);
 	if (t->frame.err == AC_OK && nng_msg_alloc(&m, 0) == 0) {
@@ -100,6 +98,20 @@ static void on_event(void *state, ac_call *call)
 		    nng_sendmsg(t->pub, m, NNG_FLAG_NONBLOCK) != 0) {
 			nng_msg_free(m);
 		}
+	}
+}
+
+/* Body: one or more events (ac_event_next). */
+static void on_event(void *state, ac_call *call)
+{
+	const uint8_t *ev;
+	size_t off = 0, len;
+
+	while (ac_event_next(call->body, call->body_len, &off, &ev, &len)) {
+		publish_one(state, ev, len);
+	}
+	if (off != call->body_len) {
+		ac_log(AC_LOG_ERR, "telemetry", "bad_event_batch", "len=%zu", call->body_len);
 	}
 }
 

@@ -279,12 +279,17 @@ static const ac_actor_def gw_def = {
 static void on_tel_event(void *state, ac_call *call)
 {
 	static const char topic[] = "scheduler.match";
+	const uint8_t *ev;
+	size_t off = 0, len;
 
 	(void)state;
-	if (call->body_len > sizeof(topic) && memcmp(call->body + 1, topic, sizeof(topic) - 1) == 0) {
-		lock();
-		pr.matches++;
-		unlock_signal();
+	while (ac_event_next(call->body, call->body_len, &off, &ev, &len)) {
+		/* a fixstr topic: one header byte, then the name */
+		if (len > sizeof(topic) && memcmp(ev + 1, topic, sizeof(topic) - 1) == 0) {
+			lock();
+			pr.matches++;
+			unlock_signal();
+		}
 	}
 }
 

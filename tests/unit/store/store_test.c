@@ -276,6 +276,21 @@ Test(store, prune_deletes_only_old_terminal_rows_at_most_limit)
 	cr_assert_eq(ac_store_get_task(st, 3, &r), AC_OK);
 }
 
+Test(store, pruning_the_newest_rows_never_lets_their_ids_come_back)
+{
+	uint32_t deleted = 0;
+	uint64_t next = 0;
+
+	put_rows(1, 29); /* 29 is terminal, the newest row */
+	cr_assert_eq(ac_store_next_id(st, &next), AC_OK);
+	cr_assert_eq(next, 30);
+	cr_assert_eq(ac_store_prune(st, 5000, 100, &deleted), AC_OK);
+	cr_assert_eq(deleted, 10);
+	reopen();
+	cr_assert_eq(ac_store_next_id(st, &next), AC_OK);
+	cr_assert_eq(next, 30, "ids of pruned rows must not be handed out again");
+}
+
 Test(store, count_by_status_counts_every_row)
 {
 	uint64_t counts[4] = { 9, 9, 9, 9 };
