@@ -344,7 +344,16 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_queue_publish_task(q, "task.assigned", t, NULL, NULL);
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	write_task_reply(w, t, call->arena);
-	ac_queue_hold_reply(q, &call->env, w, true);
+	if (accept) {
+		/* the agent starts work on this reply: it must not outlive a crash */
+		ac_queue_hold_reply(q, &call->env, w, true);
+	} else {
+		/* A plain delivery is no promise (DESIGN §4: the task works only after an
+		 * acknowledged accept, which commits after this batch), so it leaves now,
+		 * without waiting for the commit. Lost to a crash or a failed commit, the
+		 * assignment reverts to queued and the agent's accept is refused. */
+		ac_actor_reply(call->actor, &call->env, w);
+	}
 }
 
 /* ---- fenced ops ---- */

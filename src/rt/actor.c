@@ -7,7 +7,8 @@
  *        timeout = next deadline of the actor's own heap)
  *   -> fire due timers -> drain up to max_batch messages, each: parse envelope, look
  *      the handler up by message id in the actor's const table, decode the body with
- *      the handler's schema, call it -> on_drained (group commit point) -> flush outboxes.
+ *      the handler's schema, call it -> on_drained (group commit point) -> send the
+ *      published events once they lingered PUBLISH_LINGER_MS -> flush outboxes.
  * Waiting is poll() only: nng timers are never used for ticks (each firing nng timeout
  * burns ~1 ms of CPU in nng 1.5.2). Inboxes are inproc PULL sockets created, listening,
  * before any thread starts; each actor dials its own PUSH socket to every peer, so
@@ -378,6 +379,10 @@ static int poll_timeout_ms(ac_actor *a)
 	int64_t next = ac_timers_next_deadline(a->timers);
 	int64_t now;
 
+	if (ac_mpw_len(&a->pubw) > 0 && a->pub_due_ms < next) {
+		next = a->pub_due_ms;
+	}
+
 	if (next == INT64_MAX) {
 		return -1;
 	}
@@ -459,7 +464,9 @@ static void run_loop(ac_actor *a, int inbox_fd)
 			a->def->on_drained(a->state, a);
 		}
 		a->batch_requests = a->batch_inflight = 0;
-		ac_actor_publish_flush(a);
+		if (ac_mpw_len(&a->pubw) > 0 && ac_clock_mono_ms() >= a->pub_due_ms) {
+			ac_actor_publish_flush(a);
+		}
 		for (int p = 0; p < AC_ACTOR_COUNT; p++) {
 			outbox_flush(a, p);
 		}

@@ -11,7 +11,10 @@
 #include "rt/actor.h"
 
 #define MAX_WATCH 4
-#define PUBLISH_FLUSH_BYTES (256 * 1024) /* a batch's events leave early past this */
+#define PUBLISH_FLUSH_BYTES (256 * 1024) /* buffered events leave at once past this */
+/* Events wait this long for company: under load many batches share one message to the
+ * telemetry actor (one wake-up); a lone event is late by at most this much. */
+#define PUBLISH_LINGER_MS 2
 
 struct ac_rt {
 	char prefix[64];
@@ -54,6 +57,7 @@ struct ac_actor {
 	ac_mpw scratch;
 	ac_mpw pubw;   /* events published in this batch, sent at its end */
 	ac_mpw pubtmp; /* one event being encoded (callers may publish the scratch) */
+	int64_t pub_due_ms; /* when the events in pubw must leave (monotonic) */
 	bool stopping;
 	unsigned batch_requests; /* client requests (ac_env.inflight > 0) in this batch */
 	unsigned batch_inflight; /* the most in flight any of them reported */

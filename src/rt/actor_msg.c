@@ -6,6 +6,7 @@
 
 #include "rt/actor.h"
 #include "rt/actor_int.h"
+#include "rt/clock.h"
 
 ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body)
 {
@@ -96,6 +97,9 @@ void ac_actor_publish_flush(ac_actor *a)
 
 void ac_actor_publish_encoded(ac_actor *a, const uint8_t *ev, size_t len)
 {
+	if (ac_mpw_len(&a->pubw) == 0) {
+		a->pub_due_ms = ac_clock_mono_ms() + PUBLISH_LINGER_MS;
+	}
 	ac_mpw_bin(&a->pubw, ev, len);
 	if (ac_mpw_len(&a->pubw) >= PUBLISH_FLUSH_BYTES) {
 		ac_actor_publish_flush(a);
