@@ -83,6 +83,7 @@ static const ac_field fetch_msg_fields[] = {
 	AC_F(ac_fetch_msg, capabilities, "capabilities", AC_FT_STRS, false, .item_max_len = ID_MAX),
 	AC_F(ac_fetch_msg, targets, "targets", AC_FT_STRS, false, .names = ac_target_names),
 	AC_F(ac_fetch_msg, ollama_url, "ollama_url", AC_FT_STR, false),
+	AC_F(ac_fetch_msg, endpoint, "endpoint", AC_FT_STR, false, .max_len = 299),
 	AC_F(ac_fetch_msg, deadline_ms, "deadline_ms", AC_FT_INT, false),
 };
 const ac_schema ac_fetch_msg_schema = AC_SCHEMA("fetch", ac_fetch_msg, fetch_msg_fields);

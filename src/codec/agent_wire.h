@@ -63,6 +63,7 @@ typedef struct ac_fetch_msg {
 	ac_strs capabilities;
 	ac_strs targets;      /* empty/absent = all */
 	ac_str ollama_url;
+	ac_str endpoint;      /* id of the endpoint its ollama_url names (the registry's) */
 	ac_int deadline_ms;   /* monotonic; set by the scheduler when it first holds it */
 } ac_fetch_msg;
 extern const ac_schema ac_fetch_msg_schema;

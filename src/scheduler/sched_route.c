@@ -104,29 +104,6 @@ bool ac_sched_route_task(ac_scheduler *s, ac_pending *p)
 	return true;
 }
 
-/* Prefers the endpoint the agent runs next to when it is a candidate (DESIGN §5.5). */
-static void prefer_agent_endpoint(ac_scheduler *s, const ac_pending *p, const char *url,
-    ac_decision *d)
-{
-	ac_candidate c[AC_MAX_ROUTE_ENDPOINTS / 8];
-	ac_route_task t = route_task_of(p);
-	ac_route_opts o = opts_of(s);
-	size_t n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
-	size_t k = ac_router_rank(&t, s->view, n, &o, c, sizeof(c) / sizeof(c[0]));
-
-	for (size_t i = 0; url[0] != '\0' && i < k && i < sizeof(c) / sizeof(c[0]); i++) {
-		const char *id = s->view[c[i].index].id;
-		const char *at = strstr(url, id);
-		size_t len = strlen(id);
-		/* exact host:port match inside http://host:port[/...] */
-		if (at != NULL && (at == url || at[-1] == '/') && (at[len] == '\0' || at[len] == '/')) {
-			d->endpoint = id;
-			d->model = c[i].model;
-			return;
-		}
-	}
-}
-
 /* scheduler.route: every decision field plus task_id and scoring_duration_us. */
 static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, int64_t us)
 {
@@ -149,28 +126,28 @@ static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, in
 	ac_mpw_fini(&dec);
 }
 
-bool ac_sched_decide(ac_scheduler *s, ac_pending *p, const char *agent_ollama_url, ac_mpw *w,
-    char *endpoint, size_t cap)
+bool ac_sched_decide(ac_scheduler *s, ac_pending *p, ac_decision *d, int64_t *scoring_us)
 {
-	ac_decision d;
 	const char *reason = NULL;
 	int64_t started_us = ac_clock_mono_us();
 
-	if (!route(s, p, &d, &reason) || d.target != p->target) {
+	if (!route(s, p, d, &reason) || d->target != p->target) {
 		/* the view changed since it was queued for this target: route it afresh */
-		if (ac_sched_route_task(s, p)) {
-			ac_sched_try_place(s, p);
-		}
+		ac_sched_route_task(s, p);
 		return false;
 	}
-	if (d.target == AC_TARGET_OLLAMA) {
-		prefer_agent_endpoint(s, p, agent_ollama_url, &d);
-		ac_sched_endpoints_served(s->eps, d.endpoint, p->repo, ac_clock_wall_ms());
-	}
-	snprintf(endpoint, cap, "%s", d.target == AC_TARGET_OLLAMA && d.endpoint ? d.endpoint : "");
-	ac_decision_encode(&d, w);
-	publish_route(s, &d, p->id, ac_clock_mono_us() - started_us);
+	*scoring_us = ac_clock_mono_us() - started_us;
 	return true;
+}
+
+void ac_sched_emit_decision(ac_scheduler *s, const ac_pending *p, const ac_decision *d,
+    int64_t scoring_us, ac_mpw *w)
+{
+	if (d->target == AC_TARGET_OLLAMA) {
+		ac_sched_endpoints_served(s->eps, d->endpoint, p->repo, ac_clock_wall_ms());
+	}
+	ac_decision_encode(d, w);
+	publish_route(s, d, p->id, scoring_us);
 }
 
 /* ---- fallback and re-evaluation ---- */

@@ -33,21 +33,6 @@ static void end_wait(ac_scheduler *s, ac_waiter *w)
 	ac_waiter_free(w);
 }
 
-/* The ollama_url the agent of w announced, into buf ("" when none). */
-static void waiter_ollama_url(const ac_waiter *w, char *buf, size_t cap)
-{
-	ac_fetch_msg f;
-	ac_arena arena;
-
-	buf[0] = '\0';
-	ac_arena_init(&arena);
-	if (ac_schema_decode_bytes(&ac_fetch_msg_schema, w->fetch, w->fetch_len, &f, &arena, NULL) ==
-	    AC_OK) {
-		ac_str_cpy(buf, cap, f.ollama_url);
-	}
-	ac_arena_fini(&arena);
-}
-
 static void publish_match(ac_scheduler *s, const ac_pending *p, const ac_waiter *w)
 {
 	ac_mpw ev;
@@ -95,22 +80,20 @@ void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id)
 	}
 }
 
-/* Proposes p to w's agent: both leave the view; the queue answers the fetch. */
-static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
+/* Proposes p to w's agent with decision d: both leave the view; the queue answers the
+ * fetch. */
+static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w, const ac_decision *d,
+    int64_t scoring_us)
 {
 	ac_mpw *m = ac_actor_scratch(s->actor);
-	char url[256], endpoint[300] = "";
 
-	waiter_ollama_url(w, url, sizeof(url));
 	ac_mpw_map(m, 4);
 	ac_mpw_key(m, "task_id");
 	ac_mpw_u64(m, p->id);
 	ac_mpw_key(m, "generation");
 	ac_mpw_u64(m, p->generation);
 	ac_mpw_key(m, "decision");
-	if (!ac_sched_decide(s, p, url, m, endpoint, sizeof(endpoint))) {
-		return; /* its endpoint went away: p waits again, w keeps waiting */
-	}
+	ac_sched_emit_decision(s, p, d, scoring_us, m);
 	ac_mpw_key(m, "fetch");
 	ac_mpw_raw(m, w->fetch, w->fetch_len);
 	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
@@ -119,7 +102,7 @@ static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
 	           p->tier == AC_TIER_UNKNOWN ? AC_TIER_STANDARD : p->tier]++;
 	s->by_target[p->target]++;
 	publish_match(s, p, w);
-	add_flight(s, p->id, endpoint);
+	add_flight(s, p->id, d->target == AC_TARGET_OLLAMA && d->endpoint ? d->endpoint : "");
 	ac_sched_drop_task(s->st, p->id);
 	end_wait(s, w);
 }
@@ -208,13 +191,52 @@ static ac_err caps_copy(const ac_strs *in, ac_caps *out)
 	return AC_OK;
 }
 
+/* DESIGN §5.5 agent choice: for ollama, the agent next to the endpoint chosen by score
+ * if one waits and can take p, else w (the longest-waiting one that can). */
+static ac_waiter *prefer_near(ac_scheduler *s, const ac_pending *p, const ac_decision *d,
+    ac_waiter *w)
+{
+	ac_waiter *near;
+
+	if (d->target != AC_TARGET_OLLAMA || d->endpoint == NULL) {
+		return w;
+	}
+	near = ac_sched_best_waiter_near(s->st, p, d->endpoint);
+	return near != NULL ? near : w;
+}
+
 void ac_sched_try_place(ac_scheduler *s, ac_pending *p)
 {
-	ac_waiter *w = ac_sched_best_waiter(s->st, p);
+	ac_decision d;
+	ac_waiter *w;
+	int64_t us;
 
-	if (w != NULL) {
-		propose(s, p, w);
+	/* the endpoint first, then the agent; a failed decide re-routed p: look again */
+	while (p->in_lane && (w = ac_sched_best_waiter(s->st, p)) != NULL) {
+		if (ac_sched_decide(s, p, &d, &us)) {
+			propose(s, p, prefer_near(s, p, &d, w), &d, us);
+			return;
+		}
 	}
+}
+
+/* Gives w the best task it can take now; false when there is none. */
+static bool serve_waiter(ac_scheduler *s, ac_waiter *w)
+{
+	ac_decision d;
+	ac_pending *p;
+	int64_t us;
+
+	while ((p = ac_sched_best_task(s->st, w)) != NULL) {
+		if (ac_sched_decide(s, p, &d, &us)) {
+			propose(s, p, w, &d, us);
+			return true;
+		}
+		if (p->in_lane && !ac_sched_waiter_takes(w, p)) {
+			ac_sched_try_place(s, p); /* re-routed where w cannot go: another agent may */
+		}
+	}
+	return false;
 }
 
 /* A task whose not_before has come: route it, then look for an agent. */
@@ -344,7 +366,6 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
     size_t len)
 {
 	ac_waiter *w = calloc(1, sizeof(*w)), *old;
-	ac_pending *p;
 	ac_caps caps;
 
 	if (w == NULL || caps_copy(&f->capabilities, &caps) != AC_OK) {
@@ -353,6 +374,7 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 		return;
 	}
 	ac_str_cpy(w->agent, sizeof(w->agent), f->agent_id);
+	ac_str_cpy(w->endpoint, sizeof(w->endpoint), f->endpoint);
 	if ((old = ac_sched_find_waiter(s->st, w->agent)) != NULL) {
 		reply_no_task(s, &old->env); /* one held fetch per agent: the newer wins */
 		end_wait(s, old);
@@ -370,9 +392,10 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
-	if ((p = ac_sched_best_task(s->st, w)) != NULL) {
-		propose(s, p, w);
-	} else if (deadline_of(f) <= ac_clock_mono_ms()) {
+	if (serve_waiter(s, w)) {
+		return;
+	}
+	if (deadline_of(f) <= ac_clock_mono_ms()) {
 		reply_no_task(s, env);
 		end_wait(s, w);
 	} else {

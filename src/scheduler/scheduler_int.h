@@ -39,10 +39,15 @@ struct ac_scheduler {
 /* Routes a released task: into its target's lane (true), or onto the waiting list
  * with a pending reason and a fallback timer (false). */
 bool ac_sched_route_task(ac_scheduler *s, ac_pending *p);
-/* The decision for p going to the agent of fetch f now; false when p cannot go (its
- * endpoint vanished: p then waits). */
-bool ac_sched_decide(ac_scheduler *s, ac_pending *p, const char *agent_ollama_url, ac_mpw *w,
-    char *endpoint, size_t cap);
+/* Routes p (in its lane) for a proposal now: true with *d (borrowing endpoint strings
+ * from the view until the next endpoint event) and the scoring time; false when the
+ * view changed since p was queued for its target: p is then routed afresh (another
+ * lane, or the waiting list) and nobody is proposed to. */
+bool ac_sched_decide(ac_scheduler *s, ac_pending *p, ac_decision *d, int64_t *scoring_us);
+/* Makes d p's decision: notes the repo its endpoint serves, writes the decision map
+ * into w and publishes scheduler.route. */
+void ac_sched_emit_decision(ac_scheduler *s, const ac_pending *p, const ac_decision *d,
+    int64_t scoring_us, ac_mpw *w);
 /* A fallback timer fired. */
 void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id);
 /* Tries every waiting task again (an endpoint recovered, a slot freed, safety pass). */

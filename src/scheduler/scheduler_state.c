@@ -25,7 +25,13 @@ struct ac_sched_profile {
 	uint8_t targets; /* bit per ac_target; 0 = all */
 	ac_waiter *head, *tail;
 	size_t count;
+	ac_task_map near; /* endpoint hash -> near_list of its waiters with that endpoint */
 };
+
+/* A profile's waiters next to one endpoint, in arrival order; freed when empty. */
+typedef struct near_list {
+	ac_waiter *head, *tail;
+} near_list;
 
 struct ac_sched_state {
 	ac_sched_class **classes;
@@ -93,6 +99,11 @@ static bool waiter_is(const void *val, const void *ctx)
 	return strcmp(((const ac_waiter *)val)->agent, ctx) == 0;
 }
 
+static bool near_is(const void *val, const void *ctx)
+{
+	return strcmp(((const near_list *)val)->head->endpoint, ctx) == 0;
+}
+
 ac_err ac_sched_state_alloc(ac_sched_state **out)
 {
 	ac_sched_state *s = calloc(1, sizeof(*s));
@@ -139,6 +150,11 @@ void ac_sched_state_free(ac_sched_state *s)
 		free(s->classes[i]);
 	}
 	for (size_t i = 0; i < s->profile_count; i++) {
+		ac_task_map *near = &s->profiles[i]->near;
+		for (size_t j = 0; j < near->cap; j++) {
+			free(near->slots[j].val);
+		}
+		ac_task_map_fini(near);
 		ac_caps_free(&s->profiles[i]->caps);
 		free(s->profiles[i]);
 	}
@@ -375,11 +391,67 @@ static ac_sched_profile *profile_for(ac_sched_state *s, ac_caps *caps, uint8_t t
 	return p;
 }
 
+/* Appends w to its profile's list of waiters next to w->endpoint (none: no-op). */
+static ac_err near_link(ac_sched_profile *p, ac_waiter *w)
+{
+	near_list *l;
+
+	w->near_prev = w->near_next = NULL;
+	if (w->endpoint[0] == '\0') {
+		return AC_OK;
+	}
+	if ((l = ac_task_map_find(&p->near, hash_str(w->endpoint), near_is, w->endpoint)) != NULL) {
+		w->near_prev = l->tail;
+		l->tail->near_next = w;
+		l->tail = w;
+		return AC_OK;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		return AC_ENOMEM;
+	}
+	l->head = l->tail = w;
+	if (ac_task_map_put(&p->near, hash_str(w->endpoint), l) != AC_OK) {
+		free(l);
+		return AC_ENOMEM;
+	}
+	return AC_OK;
+}
+
+static void near_unlink(ac_sched_profile *p, ac_waiter *w)
+{
+	near_list *l;
+
+	if (w->endpoint[0] == '\0' ||
+	    (l = ac_task_map_find(&p->near, hash_str(w->endpoint), near_is, w->endpoint)) == NULL) {
+		return;
+	}
+	if (l->head == w && l->tail == w) {
+		ac_task_map_remove(&p->near, hash_str(w->endpoint), near_is, w->endpoint);
+		free(l);
+		return;
+	}
+	if (w->near_prev) {
+		w->near_prev->near_next = w->near_next;
+	} else {
+		l->head = w->near_next;
+	}
+	if (w->near_next) {
+		w->near_next->near_prev = w->near_prev;
+	} else {
+		l->tail = w->near_prev;
+	}
+	w->near_prev = w->near_next = NULL;
+}
+
 ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets)
 {
 	ac_sched_profile *p = profile_for(s, caps, targets);
 
-	if (p == NULL || ac_task_map_put(&s->waiters, hash_str(w->agent), w) != AC_OK) {
+	if (p == NULL || near_link(p, w) != AC_OK) {
+		return AC_ENOMEM;
+	}
+	if (ac_task_map_put(&s->waiters, hash_str(w->agent), w) != AC_OK) {
+		near_unlink(p, w);
 		return AC_ENOMEM;
 	}
 	w->prof = p;
@@ -407,6 +479,7 @@ void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w)
 	ac_sched_profile *p = w->prof;
 
 	ac_task_map_remove(&s->waiters, hash_str(w->agent), waiter_is, w->agent);
+	near_unlink(p, w);
 	if (w->prev) {
 		w->prev->next = w->next;
 	} else {
@@ -494,4 +567,34 @@ ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p)
 		}
 	}
 	return best != NULL ? best : avoided;
+}
+
+bool ac_sched_waiter_takes(const ac_waiter *w, const ac_pending *p)
+{
+	return profile_takes(w->prof, p->cls);
+}
+
+ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, const char *endpoint)
+{
+	ac_waiter *best = NULL;
+	uint64_t key = hash_str(endpoint);
+
+	for (size_t i = 0; i < s->profile_count; i++) {
+		ac_sched_profile *prof = s->profiles[i];
+		near_list *l;
+		if (prof->count == 0 || !profile_takes(prof, p->cls) ||
+		    (l = ac_task_map_find(&prof->near, key, near_is, endpoint)) == NULL) {
+			continue;
+		}
+		for (ac_waiter *w = l->head; w != NULL; w = w->near_next) {
+			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
+				continue; /* a failed agent is not preferred */
+			}
+			if (best == NULL || w->seq < best->seq) {
+				best = w;
+			}
+			break;
+		}
+	}
+	return best;
 }

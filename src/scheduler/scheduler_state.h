@@ -56,6 +56,7 @@ typedef struct ac_pending {
 
 typedef struct ac_waiter {
 	char agent[129];
+	char endpoint[300];          /* the endpoint its agent's ollama_url names, "" none */
 	ac_env env;                  /* the fetch's reply handle and pipe */
 	uint8_t *fetch;              /* the AC_MSG_FETCH body, owned (sent back with ASSIGN) */
 	size_t fetch_len;
@@ -64,6 +65,7 @@ typedef struct ac_waiter {
 	uint64_t seq;                /* arrival order across profiles */
 	ac_sched_profile *prof;
 	struct ac_waiter *prev, *next;
+	struct ac_waiter *near_prev, *near_next; /* the profile's waiters next to endpoint */
 } ac_waiter;
 
 typedef struct ac_sched_state ac_sched_state;
@@ -94,7 +96,8 @@ void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *
 size_t ac_sched_waiting_count(const ac_sched_state *s);
 
 /* --- held fetches --- */
-/* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken. */
+/* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken.
+ * w->agent and w->endpoint must be set. AC_ENOMEM (then w is still the caller's). */
 ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets);
 ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent);
 /* Unlinks w (caller owns it afterwards; free with ac_waiter_free). */
@@ -109,6 +112,12 @@ size_t ac_sched_waiter_count(const ac_sched_state *s);
 ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w);
 /* The longest-waiting fetch that can take p (avoiding p->avoid when another can), or NULL. */
 ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p);
+/* The longest-waiting fetch next to endpoint (its agent's ollama_url names it, exact
+ * id) that can take p and is not p->avoid, or NULL (DESIGN §5.5 agent choice). Looks
+ * only at the fetches next to endpoint in the profiles that take p's class. */
+ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, const char *endpoint);
+/* Whether w's profile takes p's class (capabilities and target). */
+bool ac_sched_waiter_takes(const ac_waiter *w, const ac_pending *p);
 
 void ac_caps_free(ac_caps *c);
 
