@@ -127,9 +127,15 @@ static const ac_field notes_fields[] = {
 const ac_schema ac_agent_notes_msg_schema = AC_SCHEMA("agent_notes", ac_agent_notes_msg,
     notes_fields);
 
+static const ac_field pending_note_fields[] = {
+	AC_F(ac_task_pending_note, id, "id", AC_FT_UINT, true),
+	AC_F(ac_task_pending_note, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
+};
+static const ac_schema pending_note_schema = AC_SCHEMA("task_pending_note", ac_task_pending_note,
+    pending_note_fields);
 static const ac_field pending_fields[] = {
-	AC_F(ac_task_pending_msg, id, "id", AC_FT_UINT, true),
-	AC_F(ac_task_pending_msg, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
+	AC_F(ac_task_pending_msg, tasks, "tasks", AC_FT_OBJS, true, .max_len = 100000,
+	    .sub = &pending_note_schema),
 };
 const ac_schema ac_task_pending_msg_schema = AC_SCHEMA("task_pending", ac_task_pending_msg,
     pending_fields);

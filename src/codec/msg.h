@@ -59,7 +59,7 @@ typedef enum ac_msg_type {
 	AC_MSG_GW_REPLY,           /* body: the complete external reply map */
 
 	/* to the telemetry actor */
-	AC_MSG_TEL_EVENT,          /* body: {topic, data} (see telemetry.h) */
+	AC_MSG_TEL_EVENT,          /* body: one or more {topic, data} (see telemetry.c) */
 	AC_MSG_TEL_COUNT,          /* body: {name, delta} counter increment */
 	AC_MSG_STATS_COLLECT,      /* stats request on its way: body {section: map, ...} */
 
@@ -75,7 +75,7 @@ typedef enum ac_msg_type {
 	AC_MSG_AGENT_GONE,         /* registry -> queue, scheduler: offline or bye */
 	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
-	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why a queued task waits ({id, reason}) */
+	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why queued tasks wait ({tasks: [{id, reason}]}) */
 
 	/* endpoints (codec/endpoint_wire.h) */
 	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */

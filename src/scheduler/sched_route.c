@@ -40,30 +40,25 @@ static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const ch
 	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
 }
 
-/* The queue shows why a task waits (pending_reason in task.get). */
-static void tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
+/* p waits for reason now; the queue learns it when it changed (pending_reason). */
+static void set_reason(ac_scheduler *s, ac_pending *p, const char *reason)
 {
-	ac_mpw w;
-
-	ac_mpw_init(&w);
-	ac_mpw_map(&w, 2);
-	ac_mpw_key(&w, "id");
-	ac_mpw_u64(&w, id);
-	ac_mpw_key(&w, "reason");
-	ac_mpw_cstr(&w, reason);
-	ac_actor_tell(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, &w);
-	ac_mpw_fini(&w);
+	if (p->pending_reason != reason) {
+		ac_sched_tell_pending(s, p->id, reason);
+	}
+	p->pending_reason = reason;
 }
 
 static void start_waiting(ac_scheduler *s, ac_pending *p, const char *reason)
 {
 	bool was_waiting = p->is_waiting;
 
-	if (p->pending_reason != reason) {
-		tell_pending(s, p->id, reason);
+	set_reason(s, p, reason);
+	if (ac_sched_wait(s->st, p) != AC_OK) {
+		ac_log(AC_LOG_ERR, "scheduler", "wait_failed", "task_id=%" PRIu64 " reason=out_of_memory",
+		    p->id);
+		return;
 	}
-	p->pending_reason = reason;
-	ac_sched_wait(s->st, p);
 	if (was_waiting || p->fallback_used) {
 		return;
 	}
@@ -81,7 +76,7 @@ static void stop_waiting(ac_scheduler *s, ac_pending *p)
 	}
 	ac_sched_unwait(s->st, p);
 	if (p->pending_reason != NULL) {
-		tell_pending(s, p->id, ""); /* routable now: the reason no longer holds */
+		ac_sched_tell_pending(s, p->id, ""); /* routable now: the reason no longer holds */
 	}
 	p->pending_reason = NULL;
 }
@@ -120,7 +115,7 @@ static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, in
 		ac_mpw_u64(&ev, id);
 		ac_mpw_key(&ev, "scoring_duration_us");
 		ac_mpw_i64(&ev, us);
-		ac_actor_publish(s->actor, "scheduler.route", &ev);
+		ac_sched_publish(s, "scheduler.route", &ev);
 	}
 	ac_mpw_fini(&ev);
 	ac_mpw_fini(&dec);
@@ -168,7 +163,7 @@ static void publish_fallback(ac_scheduler *s, const ac_pending *p, const ac_deci
 	ac_mpw_i64(&w, ac_clock_mono_ms() - p->waiting_since_ms);
 	ac_mpw_key(&w, "reason");
 	ac_mpw_cstr(&w, p->fallback_reason);
-	ac_actor_publish(s->actor, "scheduler.fallback", &w);
+	ac_sched_publish(s, "scheduler.fallback", &w);
 	ac_mpw_fini(&w);
 }
 
@@ -183,50 +178,78 @@ void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id)
 	}
 	p->fallback_timer = 0;
 	p->fallback_used = true;
-	p->fallback_reason = p->pending_reason;
+	p->fallback_reason = NULL; /* the router names why its own tier has no candidate now */
 	if (!route(s, p, &d, &reason)) {
 		/* the tier above is not allowed either: keep waiting for this one */
 		p->fallback_used = false;
-		p->fallback_reason = NULL;
-		p->pending_reason = reason;
+		set_reason(s, p, reason);
 		return;
 	}
-	if (!d.fallback_used) { /* its own tier came back in the meantime */
-		p->fallback_used = false;
-		p->fallback_reason = NULL;
-	}
+	p->fallback_used = d.fallback_used; /* false: its own tier came back in the meantime */
+	p->fallback_reason = d.fallback_reason;
 	stop_waiting(s, p);
 	if (ac_sched_retarget(s->st, p, d.target) == AC_OK) {
 		if (d.fallback_used) {
 			s->fallbacks++;
 			publish_fallback(s, p, &d);
 		}
-		ac_log(AC_LOG_INFO, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,
+		/* DEBUG: a burst of fallbacks is no place for one INFO line per task */
+		ac_log(AC_LOG_DEBUG, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,
 		    ac_target_names[d.target]);
 		ac_sched_release(s->st, p);
 		ac_sched_try_place(s, p);
 	}
 }
 
-/* A waiting task that can now go at its own tier leaves the list (timer cancelled). */
-static void try_unblock(void *ctx, ac_pending *p)
+typedef struct head_pick {
+	ac_scheduler *s;
+	ac_pending *best;
+} head_pick;
+
+/* Keeps the group head that can go at its own tier now and comes first (priority, then
+ * enqueue order); a head that cannot go gets its reason brought up to date. */
+static void pick_head(void *ctx, ac_pending *p)
 {
-	ac_scheduler *s = ctx;
+	head_pick *hp = ctx;
+	const ac_pending *b = hp->best;
 	ac_decision d;
 	const char *reason = NULL;
 
-	if (route(s, p, &d, &reason)) {
-		if (ac_sched_route_task(s, p)) {
-			ac_sched_try_place(s, p);
-		}
-	} else {
-		p->pending_reason = reason;
+	hp->s->reevaluations++;
+	if (!route(hp->s, p, &d, &reason)) {
+		set_reason(hp->s, p, reason);
+		return;
+	}
+	if (b == NULL || p->priority < b->priority ||
+	    (p->priority == b->priority && (p->enqueued_at_ms < b->enqueued_at_ms ||
+	                                       (p->enqueued_at_ms == b->enqueued_at_ms && p->id < b->id)))) {
+		hp->best = p;
 	}
 }
 
-void ac_sched_reevaluate(ac_scheduler *s)
+void ac_sched_reevaluate(ac_scheduler *s, uint32_t budget)
 {
-	ac_sched_each_waiting(s->st, try_unblock, s);
+	/* each round looks at group heads only and lets one task go (an actual change) */
+	for (uint32_t i = 0; i < budget && ac_sched_waiting_count(s->st) > 0; i++) {
+		head_pick hp = { s, NULL };
+		ac_sched_each_wait_head(s->st, pick_head, &hp);
+		if (hp.best == NULL) {
+			return;
+		}
+		if (ac_sched_route_task(s, hp.best)) {
+			ac_sched_try_place(s, hp.best);
+		}
+	}
+}
+
+void ac_sched_reevaluate_all(ac_scheduler *s)
+{
+	ac_sched_reevaluate(s, ac_sched_endpoints_free_slots(s->eps, ac_sched_slots(s)));
+}
+
+uint32_t ac_sched_slots(const ac_scheduler *s)
+{
+	return s->cfg->endpoint_slots > 0 ? (uint32_t)s->cfg->endpoint_slots : AC_ROUTER_DEFAULT_SLOTS;
 }
 
 /* ---- endpoint view ---- */
@@ -241,8 +264,8 @@ void ac_sched_request_snapshot(ac_scheduler *s)
 static void after_view_change(ac_scheduler *s, bool unblocks)
 {
 	ac_sched_check_alert(s);
-	if (unblocks && ac_sched_waiting_count(s->st) > 0) {
-		ac_sched_reevaluate(s);
+	if (unblocks) {
+		ac_sched_reevaluate_all(s);
 	}
 }
 
@@ -294,7 +317,7 @@ static void publish_alert(ac_scheduler *s, const char *topic)
 	ac_mpw_u64(&w, total);
 	ac_mpw_key(&w, "healthy");
 	ac_mpw_u64(&w, healthy);
-	ac_actor_publish(s->actor, topic, &w);
+	ac_sched_publish(s, topic, &w);
 	ac_mpw_fini(&w);
 	ac_log(AC_LOG_WARN, "scheduler", "alert", "topic=%s endpoints=%zu", topic, total);
 }

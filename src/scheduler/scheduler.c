@@ -45,7 +45,7 @@ static void publish_match(ac_scheduler *s, const ac_pending *p, const ac_waiter 
 	ac_mpw_cstr(&ev, w->agent);
 	ac_mpw_key(&ev, "target_type");
 	ac_mpw_cstr(&ev, ac_target_names[p->target]);
-	ac_actor_publish(s->actor, "scheduler.match", &ev);
+	ac_sched_publish(s, "scheduler.match", &ev);
 	ac_mpw_fini(&ev);
 }
 
@@ -61,23 +61,22 @@ static void add_flight(ac_scheduler *s, uint64_t id, const char *ep)
 		free(copy);
 		return;
 	}
-	ac_sched_endpoints_add_flight(s->eps, ep, +1);
+	ac_sched_endpoints_add_flight(s->eps, ep, +1, ac_sched_slots(s));
 }
 
 void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id)
 {
 	char *ep = ac_task_map_remove(&s->flights, task_id, NULL, NULL);
-	size_t healthy, total;
+	uint32_t opened;
 
 	if (ep == NULL) {
 		return;
 	}
-	ac_sched_endpoints_add_flight(s->eps, ep, -1);
+	opened = ac_sched_endpoints_add_flight(s->eps, ep, -1, ac_sched_slots(s));
 	free(ep);
-	ac_sched_endpoints_health(s->eps, &healthy, &total);
-	if (healthy > 0 && ac_sched_waiting_count(s->st) > 0) {
-		ac_sched_reevaluate(s); /* a slot freed: saturated tasks may go now */
-	}
+	/* only a full endpoint that frees a slot lets a task that waits for one go, and only
+	 * one; a slot freed on an endpoint with room changes nothing for waiting tasks */
+	ac_sched_reevaluate(s, opened);
 }
 
 /* Proposes p to w's agent with decision d: both leave the view; the queue answers the
@@ -491,13 +490,15 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw_map(w, sections + 1);
 	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "routing");
-	ac_mpw_map(w, 7);
+	ac_mpw_map(w, 8);
 	ac_mpw_key(w, "by_tier");
 	write_counts(w, ac_tier_names, s->by_tier, AC_TIER_COUNT);
 	ac_mpw_key(w, "by_target");
 	write_counts(w, ac_target_names, s->by_target, AC_TARGET_COUNT);
 	ac_mpw_key(w, "fallbacks");
 	ac_mpw_u64(w, s->fallbacks);
+	ac_mpw_key(w, "reevaluations");
+	ac_mpw_u64(w, s->reevaluations);
 	ac_mpw_key(w, "pending");
 	ac_mpw_u64(w, ac_sched_task_count(s->st));
 	ac_mpw_key(w, "waiting_agents");
@@ -529,7 +530,7 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 	} else if (t->kind == TIMER_SAFETY) {
 		/* a lost event may delay work, never strand it (DESIGN §2 rule 4) */
 		ac_sched_request_snapshot(s);
-		ac_sched_reevaluate(s);
+		ac_sched_reevaluate_all(s);
 		ac_actor_timer_add(a, ac_clock_mono_ms() + AC_SAFETY_PASS_MS, TIMER_SAFETY, 0, NULL);
 	} else if (t->kind == TIMER_ALERT) {
 		ac_sched_on_alert_timer(s);
@@ -583,6 +584,13 @@ static void scheduler_actor_stop(void *state, ac_actor *a)
 	nng_close(s->events);
 }
 
+/* After each batch of messages and timers: the notes and events it made leave now. */
+static void on_drained(void *state, ac_actor *a)
+{
+	(void)a;
+	ac_sched_flush(state);
+}
+
 static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_TASK_EVENTS] = { on_task_events, &ac_task_events_msg_schema },
 	[AC_MSG_FETCH] = { on_fetch, &ac_fetch_msg_schema },
@@ -601,6 +609,7 @@ static const ac_actor_def scheduler_def = {
 	.start = scheduler_actor_start,
 	.stop = scheduler_actor_stop,
 	.on_timer = on_timer,
+	.on_drained = on_drained,
 	.max_batch = 512,
 };
 
@@ -610,6 +619,8 @@ static void scheduler_free(ac_scheduler *s)
 		free(s->flights.slots[i].val);
 	}
 	ac_task_map_fini(&s->flights);
+	ac_mpw_fini(&s->notes);
+	ac_mpw_fini(&s->tel);
 	ac_sched_endpoints_free(s->eps);
 	ac_sched_state_free(s->st);
 	free(s->view);
@@ -626,6 +637,8 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 	}
 	s->cfg = cfg;
 	ac_task_map_init(&s->flights);
+	ac_mpw_init(&s->notes);
+	ac_mpw_init(&s->tel);
 	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));
 	err = s->view == NULL ? AC_ENOMEM : ac_sched_state_alloc(&s->st);
 	if (err == AC_OK) {

@@ -16,6 +16,8 @@
 #define AC_MAX_ROUTE_ENDPOINTS 1024
 #define AC_SAFETY_PASS_MS 30000
 #define AC_ALERT_REPEAT_MS 300000
+#define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue */
+#define AC_SCHED_EVENTS_MAX 256      /* events per message to telemetry */
 
 enum { TIMER_FETCH = 1, TIMER_DELAY, TIMER_FALLBACK, TIMER_SAFETY, TIMER_ALERT };
 
@@ -30,6 +32,11 @@ struct ac_scheduler {
 	uint64_t by_tier[AC_TIER_COUNT];
 	uint64_t by_target[AC_TARGET_COUNT];
 	uint64_t fallbacks;
+	uint64_t reevaluations;      /* waiting tasks routed again (stats: routing.reevaluations) */
+	ac_mpw notes;                /* pending notes for the queue, note_count of them */
+	uint32_t note_count;
+	ac_mpw tel;                  /* (topic, data) pairs for telemetry, tel_count of them */
+	uint32_t tel_count;
 	int64_t down_since_ms;       /* wall: when the last healthy endpoint went, 0 = up */
 	bool is_alerting;
 	uint64_t alert_timer;
@@ -50,8 +57,22 @@ void ac_sched_emit_decision(ac_scheduler *s, const ac_pending *p, const ac_decis
     int64_t scoring_us, ac_mpw *w);
 /* A fallback timer fired. */
 void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id);
-/* Tries every waiting task again (an endpoint recovered, a slot freed, safety pass). */
-void ac_sched_reevaluate(ac_scheduler *s);
+/* Lets up to budget waiting tasks go that can now go at their own tier (a slot freed:
+ * 1), looking at the heads of the waiting groups only: O(budget x groups), never a walk
+ * of every waiting task. */
+void ac_sched_reevaluate(ac_scheduler *s, uint32_t budget);
+/* The same with the free slots of every usable endpoint as the budget (an endpoint
+ * recovered or registered, a snapshot, the safety pass). */
+void ac_sched_reevaluate_all(ac_scheduler *s);
+/* Tasks in flight per endpoint at most (endpoint_slots). */
+uint32_t ac_sched_slots(const ac_scheduler *s);
+/* sched_out.c */
+/* Notes for the queue why task id waits (reason; "" clears): pending_reason. */
+void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason);
+/* Publishes a telemetry event (as ac_actor_publish, in the order of the calls). */
+void ac_sched_publish(ac_scheduler *s, const char *topic, const ac_mpw *data);
+/* Sends the notes and events gathered so far (end of a batch, or a bound reached). */
+void ac_sched_flush(ac_scheduler *s);
 /* Registry event socket and snapshots. */
 void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size_t len);
 void ac_sched_on_snapshot(void *state, ac_call *call);

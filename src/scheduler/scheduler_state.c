@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "queue/task_map.h"
+#include "scheduler/sched_wait.h"
 #include "scheduler/scheduler_state.h"
 
 typedef struct lane {
@@ -41,8 +42,7 @@ struct ac_sched_state {
 	ac_task_map tasks;   /* id -> ac_pending */
 	ac_task_map waiters; /* agent hash -> ac_waiter */
 	size_t waiter_count;
-	ac_pending *wait_head; /* tasks waiting for an endpoint */
-	size_t waiting_count;
+	ac_sched_waits *waits; /* tasks waiting for an endpoint */
 	uint64_t next_waiter_seq;
 };
 
@@ -84,16 +84,6 @@ static bool caps_cover(const ac_caps *have, const ac_caps *need)
 	return true;
 }
 
-static uint64_t hash_str(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*p) {
-		h = (h ^ (uint8_t)*p++) * 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
 static bool waiter_is(const void *val, const void *ctx)
 {
 	return strcmp(((const ac_waiter *)val)->agent, ctx) == 0;
@@ -108,7 +98,8 @@ ac_err ac_sched_state_alloc(ac_sched_state **out)
 {
 	ac_sched_state *s = calloc(1, sizeof(*s));
 
-	if (s == NULL) {
+	if (s == NULL || ac_sched_waits_alloc(&s->waits) != AC_OK) {
+		free(s);
 		return AC_ENOMEM;
 	}
 	ac_task_map_init(&s->tasks);
@@ -158,6 +149,7 @@ void ac_sched_state_free(ac_sched_state *s)
 		ac_caps_free(&s->profiles[i]->caps);
 		free(s->profiles[i]);
 	}
+	ac_sched_waits_free(s->waits);
 	free(s->classes);
 	free(s->profiles);
 	ac_task_map_fini(&s->tasks);
@@ -169,15 +161,23 @@ void ac_sched_state_free(ac_sched_state *s)
 
 /* Finds or creates the class of (caps, target); caps is taken when a class is made,
  * freed otherwise. */
-static ac_sched_class *class_for(ac_sched_state *s, ac_caps *caps, ac_target target)
+static ac_sched_class *find_class(ac_sched_state *s, const ac_caps *caps, ac_target target)
 {
-	ac_sched_class *c, **grown;
-
 	for (size_t i = 0; i < s->class_count; i++) {
 		if (s->classes[i]->target == target && caps_equal(&s->classes[i]->caps, caps)) {
-			ac_caps_free(caps);
 			return s->classes[i];
 		}
+	}
+	return NULL;
+}
+
+static ac_sched_class *class_for(ac_sched_state *s, ac_caps *caps, ac_target target)
+{
+	ac_sched_class *c = find_class(s, caps, target), **grown;
+
+	if (c != NULL) {
+		ac_caps_free(caps);
+		return c;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (grown = realloc(s->classes, (s->class_count + 1) * sizeof(*grown))) == NULL) {
@@ -280,13 +280,15 @@ static ac_err copy_caps(const ac_caps *from, ac_caps *to)
 ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
 {
 	ac_sched_class *c;
-	ac_caps caps;
+	ac_caps caps = { 0 };
 
 	if (p->cls->target == target) {
 		p->target = target;
 		return AC_OK;
 	}
-	if (copy_caps(&p->cls->caps, &caps) != AC_OK || (c = class_for(s, &caps, target)) == NULL) {
+	/* a burst of fallbacks moves many tasks: copy the capabilities only for a new class */
+	if ((c = find_class(s, &p->cls->caps, target)) == NULL &&
+	    (copy_caps(&p->cls->caps, &caps) != AC_OK || (c = class_for(s, &caps, target)) == NULL)) {
 		ac_caps_free(&caps);
 		return AC_ENOMEM;
 	}
@@ -296,51 +298,28 @@ ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
 	return AC_OK;
 }
 
-void ac_sched_wait(ac_sched_state *s, ac_pending *p)
+ac_err ac_sched_wait(ac_sched_state *s, ac_pending *p)
 {
 	if (p->is_waiting) {
-		return;
+		return AC_OK;
 	}
 	unlink_pending(p);
-	p->wait_prev = NULL;
-	p->wait_next = s->wait_head;
-	if (s->wait_head != NULL) {
-		s->wait_head->wait_prev = p;
-	}
-	s->wait_head = p;
-	p->is_waiting = true;
-	s->waiting_count++;
+	return ac_sched_waits_add(s->waits, p);
 }
 
 void ac_sched_unwait(ac_sched_state *s, ac_pending *p)
 {
-	if (!p->is_waiting) {
-		return;
-	}
-	if (p->wait_prev != NULL) {
-		p->wait_prev->wait_next = p->wait_next;
-	} else {
-		s->wait_head = p->wait_next;
-	}
-	if (p->wait_next != NULL) {
-		p->wait_next->wait_prev = p->wait_prev;
-	}
-	p->wait_prev = p->wait_next = NULL;
-	p->is_waiting = false;
-	s->waiting_count--;
+	ac_sched_waits_remove(s->waits, p);
 }
 
-void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx)
+void ac_sched_each_wait_head(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx)
 {
-	for (ac_pending *p = s->wait_head, *next; p != NULL; p = next) {
-		next = p->wait_next;
-		fn(ctx, p);
-	}
+	ac_sched_waits_each_head(s->waits, fn, ctx);
 }
 
 size_t ac_sched_waiting_count(const ac_sched_state *s)
 {
-	return s->waiting_count;
+	return ac_sched_waits_count(s->waits);
 }
 
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
@@ -400,7 +379,7 @@ static ac_err near_link(ac_sched_profile *p, ac_waiter *w)
 	if (w->endpoint[0] == '\0') {
 		return AC_OK;
 	}
-	if ((l = ac_task_map_find(&p->near, hash_str(w->endpoint), near_is, w->endpoint)) != NULL) {
+	if ((l = ac_task_map_find(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint)) != NULL) {
 		w->near_prev = l->tail;
 		l->tail->near_next = w;
 		l->tail = w;
@@ -410,7 +389,7 @@ static ac_err near_link(ac_sched_profile *p, ac_waiter *w)
 		return AC_ENOMEM;
 	}
 	l->head = l->tail = w;
-	if (ac_task_map_put(&p->near, hash_str(w->endpoint), l) != AC_OK) {
+	if (ac_task_map_put(&p->near, ac_task_map_hash(w->endpoint), l) != AC_OK) {
 		free(l);
 		return AC_ENOMEM;
 	}
@@ -422,11 +401,11 @@ static void near_unlink(ac_sched_profile *p, ac_waiter *w)
 	near_list *l;
 
 	if (w->endpoint[0] == '\0' ||
-	    (l = ac_task_map_find(&p->near, hash_str(w->endpoint), near_is, w->endpoint)) == NULL) {
+	    (l = ac_task_map_find(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint)) == NULL) {
 		return;
 	}
 	if (l->head == w && l->tail == w) {
-		ac_task_map_remove(&p->near, hash_str(w->endpoint), near_is, w->endpoint);
+		ac_task_map_remove(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint);
 		free(l);
 		return;
 	}
@@ -450,7 +429,7 @@ ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8
 	if (p == NULL || near_link(p, w) != AC_OK) {
 		return AC_ENOMEM;
 	}
-	if (ac_task_map_put(&s->waiters, hash_str(w->agent), w) != AC_OK) {
+	if (ac_task_map_put(&s->waiters, ac_task_map_hash(w->agent), w) != AC_OK) {
 		near_unlink(p, w);
 		return AC_ENOMEM;
 	}
@@ -471,14 +450,14 @@ ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8
 
 ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent)
 {
-	return ac_task_map_find(&s->waiters, hash_str(agent), waiter_is, agent);
+	return ac_task_map_find(&s->waiters, ac_task_map_hash(agent), waiter_is, agent);
 }
 
 void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w)
 {
 	ac_sched_profile *p = w->prof;
 
-	ac_task_map_remove(&s->waiters, hash_str(w->agent), waiter_is, w->agent);
+	ac_task_map_remove(&s->waiters, ac_task_map_hash(w->agent), waiter_is, w->agent);
 	near_unlink(p, w);
 	if (w->prev) {
 		w->prev->next = w->next;
@@ -577,7 +556,7 @@ bool ac_sched_waiter_takes(const ac_waiter *w, const ac_pending *p)
 ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, const char *endpoint)
 {
 	ac_waiter *best = NULL;
-	uint64_t key = hash_str(endpoint);
+	uint64_t key = ac_task_map_hash(endpoint);
 
 	for (size_t i = 0; i < s->profile_count; i++) {
 		ac_sched_profile *prof = s->profiles[i];

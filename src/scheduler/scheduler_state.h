@@ -18,6 +18,7 @@
 
 typedef struct ac_sched_class ac_sched_class;
 typedef struct ac_sched_profile ac_sched_profile;
+struct ac_wait_group;
 
 /* A capability list, owned: count strings, NUL-terminated. */
 typedef struct ac_caps {
@@ -44,7 +45,9 @@ typedef struct ac_pending {
 	const char *fallback_reason; /* static, with fallback_used */
 	int64_t waiting_since_ms;    /* monotonic, when it started waiting */
 	uint64_t fallback_timer;     /* pending fallback timer, 0 none */
-	struct ac_pending *wait_prev, *wait_next; /* the waiting list (state's) */
+	/* the waiting list's (sched_wait.h) */
+	struct ac_pending *wait_prev, *wait_next;
+	struct ac_wait_group *wait_group;
 	bool is_waiting;
 	char avoid[129];             /* agent to avoid when another is idle, "" none */
 	uint64_t delay_timer;        /* pending not_before timer, 0 none */
@@ -88,11 +91,13 @@ size_t ac_sched_task_count(const ac_sched_state *s);
 
 /* Moves p to the class of target (same capabilities); out of its lane if it was in. */
 ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target);
-/* The waiting list: tasks whose tier has no endpoint yet (not in any lane). */
-void ac_sched_wait(ac_sched_state *s, ac_pending *p);
+/* The waiting list: tasks whose tier has no endpoint yet (taken out of their lane),
+ * grouped by how they route (sched_wait.h). AC_ENOMEM: p then waits nowhere. */
+ac_err ac_sched_wait(ac_sched_state *s, ac_pending *p);
 void ac_sched_unwait(ac_sched_state *s, ac_pending *p);
-/* Calls fn for each waiting task (fn may unwait or drop it). */
-void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx);
+/* Calls fn for the first waiting task of each group an endpoint can unblock (fn must
+ * not change the waiting list): if that task cannot go, no task of its group can. */
+void ac_sched_each_wait_head(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx);
 size_t ac_sched_waiting_count(const ac_sched_state *s);
 
 /* --- held fetches --- */

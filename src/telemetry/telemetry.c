@@ -67,40 +67,59 @@ static bool split_map(const uint8_t *p, size_t len, uint32_t *count, size_t *hdr
 	return true;
 }
 
-/* Body: a topic string, then the event's data map (see ac_actor_publish). */
-static void on_event(void *state, ac_call *call)
+/* Frames and sends one event: topic, then map (its bytes, header included). */
+static void publish_one(ac_telemetry *t, const char *topic, size_t topic_len, const uint8_t *map,
+    size_t map_len)
 {
-	ac_telemetry *t = state;
-	msgpack_unpacked u;
-	size_t off = 0, hdr;
 	uint32_t count;
+	size_t hdr;
 	nng_msg *m;
 
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)call->body, call->body_len, &off) !=
-	        MSGPACK_UNPACK_SUCCESS || u.data.type != MSGPACK_OBJECT_STR ||
-	    !split_map(call->body + off, call->body_len - off, &count, &hdr)) {
-		msgpack_unpacked_destroy(&u);
-		ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", call->body_len);
+	if (!split_map(map, map_len, &count, &hdr)) {
+		ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", map_len);
 		return;
 	}
 	ac_mpw_reset(&t->frame);
-	ac_mpw_raw(&t->frame, u.data.via.str.ptr, u.data.via.str.size);
+	ac_mpw_raw(&t->frame, topic, topic_len);
 	ac_mpw_raw(&t->frame, "", 1);
 	ac_mpw_map(&t->frame, count + 2);
 	ac_mpw_key(&t->frame, "ts_ms");
 	ac_mpw_i64(&t->frame, ac_clock_wall_ms());
 	ac_mpw_key(&t->frame, "seq");
 	ac_mpw_u64(&t->frame, ++t->seq);
-	ac_mpw_raw(&t->frame, call->body + off + hdr, call->body_len - off - hdr);
-	count_topic(t, u.data.via.str.ptr, u.data.via.str.size);
-	msgpack_unpacked_destroy(&u);
+	ac_mpw_raw(&t->frame, map + hdr, map_len - hdr);
+	count_topic(t, topic, topic_len);
 	if (t->frame.err == AC_OK && nng_msg_alloc(&m, 0) == 0) {
 		if (nng_msg_append(m, ac_mpw_data(&t->frame), ac_mpw_len(&t->frame)) != 0 ||
 		    nng_sendmsg(t->pub, m, NNG_FLAG_NONBLOCK) != 0) {
 			nng_msg_free(m);
 		}
 	}
+}
+
+/* Body: one or more events, each a topic string then its data map (ac_actor_publish
+ * sends one; an actor may gather several into one message). */
+static void on_event(void *state, ac_call *call)
+{
+	ac_telemetry *t = state;
+	msgpack_unpacked topic, data;
+	size_t off = 0, map_at;
+
+	msgpack_unpacked_init(&topic);
+	msgpack_unpacked_init(&data);
+	while (off < call->body_len) {
+		if (msgpack_unpack_next(&topic, (const char *)call->body, call->body_len, &off) !=
+		        MSGPACK_UNPACK_SUCCESS || topic.data.type != MSGPACK_OBJECT_STR ||
+		    (map_at = off, msgpack_unpack_next(&data, (const char *)call->body, call->body_len,
+		                        &off) != MSGPACK_UNPACK_SUCCESS)) {
+			ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", call->body_len);
+			break;
+		}
+		publish_one(t, topic.data.via.str.ptr, topic.data.via.str.size, call->body + map_at,
+		    off - map_at);
+	}
+	msgpack_unpacked_destroy(&data);
+	msgpack_unpacked_destroy(&topic);
 }
 
 static void on_ping(void *state, ac_call *call)
