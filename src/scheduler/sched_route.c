@@ -206,12 +206,21 @@ typedef struct head_pick {
 	ac_pending *best;
 } head_pick;
 
-/* Keeps the group head that can go at its own tier now and comes first (priority, then
- * enqueue order); a head that cannot go gets its reason brought up to date. */
+/* Dispatch order (DESIGN §5.5): priority, then enqueued_at_ms, then id. */
+static bool comes_first(const ac_pending *a, const ac_pending *b)
+{
+	if (a->priority != b->priority) {
+		return a->priority < b->priority;
+	}
+	return a->enqueued_at_ms < b->enqueued_at_ms ||
+	    (a->enqueued_at_ms == b->enqueued_at_ms && a->id < b->id);
+}
+
+/* Keeps the group head that can go at its own tier now and comes first; a head that
+ * cannot go gets its reason brought up to date. */
 static void pick_head(void *ctx, ac_pending *p)
 {
 	head_pick *hp = ctx;
-	const ac_pending *b = hp->best;
 	ac_decision d;
 	const char *reason = NULL;
 
@@ -220,9 +229,7 @@ static void pick_head(void *ctx, ac_pending *p)
 		set_reason(hp->s, p, reason);
 		return;
 	}
-	if (b == NULL || p->priority < b->priority ||
-	    (p->priority == b->priority && (p->enqueued_at_ms < b->enqueued_at_ms ||
-	                                       (p->enqueued_at_ms == b->enqueued_at_ms && p->id < b->id)))) {
+	if (hp->best == NULL || comes_first(p, hp->best)) {
 		hp->best = p;
 	}
 }

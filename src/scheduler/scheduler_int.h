@@ -7,6 +7,7 @@
 
 #include <nng/nng.h>
 
+#include "codec/agent_wire.h"
 #include "queue/task_map.h"
 #include "routing/router.h"
 #include "scheduler/sched_endpoints.h"
@@ -21,13 +22,23 @@
 
 enum { TIMER_FETCH = 1, TIMER_DELAY, TIMER_FALLBACK, TIMER_SAFETY, TIMER_ALERT };
 
+/* What was proposed for a task, kept until the queue's next word on it. */
+typedef struct ac_sched_proposal {
+	uint32_t generation;
+	char *endpoint;              /* owned: the endpoint slot it holds; NULL none */
+	ac_tier tier;                /* the decision's tier, counted in by_tier */
+	ac_target target;            /* counted in by_target */
+	bool fallback_used;
+	const char *fallback_reason; /* static */
+} ac_sched_proposal;
+
 struct ac_scheduler {
 	const ac_config *cfg;
 	ac_actor *actor;
 	ac_sched_state *st;
 	ac_sched_endpoints *eps;
 	nng_socket events;           /* SUB to the registry's endpoint events */
-	ac_task_map flights;         /* task id -> endpoint id (malloc'ed) it was sent to */
+	ac_task_map proposals;       /* task id -> ac_sched_proposal, until its next event */
 	ac_route_endpoint *view;     /* scratch for the router, AC_MAX_ROUTE_ENDPOINTS */
 	uint64_t by_tier[AC_TIER_COUNT];
 	uint64_t by_target[AC_TARGET_COUNT];
@@ -82,9 +93,32 @@ void ac_sched_check_alert(ac_scheduler *s);
 void ac_sched_on_alert_timer(ac_scheduler *s);
 /* route.explain against the live view. */
 void ac_sched_on_explain(void *state, ac_call *call);
-/* A task left its endpoint (finished, requeued, removed). */
-void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id);
-/* Places p with a waiting agent if one can take it. */
+
+/* sched_propose.c */
+/* Places p (in its lane) with a waiting agent if one can take it: the endpoint first,
+ * then the agent next to it, else the longest-waiting one. */
 void ac_sched_try_place(ac_scheduler *s, ac_pending *p);
+/* Gives w the best task it can take now; false when there is none (w still waits). */
+bool ac_sched_serve_waiter(ac_scheduler *s, ac_waiter *w);
+/* Unlinks and frees w, cancelling its timer (its fetch is answered or goes nowhere). */
+void ac_sched_end_wait(ac_scheduler *s, ac_waiter *w);
+/* Takes the record of the proposal for task_id (NULL: none), freeing the endpoint
+ * slot it held (a waiting task may go). Caller owns it: ac_sched_proposal_free. */
+ac_sched_proposal *ac_sched_proposal_take(ac_scheduler *s, uint64_t task_id);
+/* p (queued again; pr may be NULL) after the proposal pr: at the generation proposed,
+ * the queue re-announced it untaken, so p keeps pr's fallback and is not counted again. */
+void ac_sched_proposal_back(ac_sched_proposal *pr, ac_pending *p);
+/* The queue refused the proposal of task_id at generation: uncounted, slot freed. */
+void ac_sched_proposal_refused(ac_scheduler *s, uint64_t task_id, uint32_t generation);
+void ac_sched_proposal_free(ac_sched_proposal *pr);
+
+/* sched_decode.c */
+/* A pending task from a queue task event (caller owns it and *caps), NULL on a bad
+ * spec or AC_ENOMEM. Strings of arena are copied. */
+ac_pending *ac_sched_pending_from(const ac_task_event *e, ac_arena *arena, ac_caps *caps);
+/* Copies a capability list (caller owns *out). AC_ENOMEM. */
+ac_err ac_sched_caps_copy(const ac_strs *in, ac_caps *out);
+/* Bit per ac_target named in targets (0: none named, i.e. all). */
+uint8_t ac_sched_targets_mask(const ac_strs *targets);
 
 #endif

@@ -1,50 +1,15 @@
 /* SPDX-License-Identifier: MIT
- * Scheduler view: classes of pending tasks and profiles of held fetches, each a small
+ * Scheduler view: classes of pending tasks (same capabilities and target), a small
  * array searched linearly (there are few distinct capability sets), with intrusive
- * FIFO lists inside. Ids and agents are found through hash maps.
+ * FIFO lanes per priority inside; ids are found through a hash map. Held fetches and
+ * their profiles are in sched_waiters.c, tasks waiting for an endpoint in sched_wait.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "queue/task_map.h"
 #include "scheduler/sched_wait.h"
-#include "scheduler/scheduler_state.h"
-
-typedef struct lane {
-	ac_pending *head, *tail;
-} lane;
-
-struct ac_sched_class {
-	ac_caps caps;
-	ac_target target;
-	lane lanes[AC_PRIO_COUNT];
-	size_t count;
-};
-
-struct ac_sched_profile {
-	ac_caps caps;
-	uint8_t targets; /* bit per ac_target; 0 = all */
-	ac_waiter *head, *tail;
-	size_t count;
-	ac_task_map near; /* endpoint hash -> near_list of its waiters with that endpoint */
-};
-
-/* A profile's waiters next to one endpoint, in arrival order; freed when empty. */
-typedef struct near_list {
-	ac_waiter *head, *tail;
-} near_list;
-
-struct ac_sched_state {
-	ac_sched_class **classes;
-	size_t class_count;
-	ac_sched_profile **profiles;
-	size_t profile_count;
-	ac_task_map tasks;   /* id -> ac_pending */
-	ac_task_map waiters; /* agent hash -> ac_waiter */
-	size_t waiter_count;
-	ac_sched_waits *waits; /* tasks waiting for an endpoint */
-	uint64_t next_waiter_seq;
-};
+#include "scheduler/scheduler_state_int.h"
 
 void ac_caps_free(ac_caps *c)
 {
@@ -56,7 +21,7 @@ void ac_caps_free(ac_caps *c)
 	c->count = 0;
 }
 
-static bool caps_equal(const ac_caps *a, const ac_caps *b)
+bool ac_sched_caps_equal(const ac_caps *a, const ac_caps *b)
 {
 	if (a->count != b->count) {
 		return false;
@@ -67,31 +32,6 @@ static bool caps_equal(const ac_caps *a, const ac_caps *b)
 		}
 	}
 	return true;
-}
-
-/* True when have contains every item of need. */
-static bool caps_cover(const ac_caps *have, const ac_caps *need)
-{
-	for (uint32_t i = 0; i < need->count; i++) {
-		uint32_t j = 0;
-		while (j < have->count && strcmp(have->items[j], need->items[i]) != 0) {
-			j++;
-		}
-		if (j == have->count) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool waiter_is(const void *val, const void *ctx)
-{
-	return strcmp(((const ac_waiter *)val)->agent, ctx) == 0;
-}
-
-static bool near_is(const void *val, const void *ctx)
-{
-	return strcmp(((const near_list *)val)->head->endpoint, ctx) == 0;
 }
 
 ac_err ac_sched_state_alloc(ac_sched_state **out)
@@ -115,14 +55,6 @@ static void free_pending(ac_pending *p)
 	free(p);
 }
 
-void ac_waiter_free(ac_waiter *w)
-{
-	if (w != NULL) {
-		free(w->fetch);
-		free(w);
-	}
-}
-
 void ac_sched_state_free(ac_sched_state *s)
 {
 	if (s == NULL) {
@@ -133,27 +65,14 @@ void ac_sched_state_free(ac_sched_state *s)
 			free_pending(s->tasks.slots[i].val);
 		}
 	}
-	for (size_t i = 0; i < s->waiters.cap; i++) {
-		ac_waiter_free(s->waiters.slots[i].val);
-	}
 	for (size_t i = 0; i < s->class_count; i++) {
 		ac_caps_free(&s->classes[i]->caps);
 		free(s->classes[i]);
 	}
-	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_task_map *near = &s->profiles[i]->near;
-		for (size_t j = 0; j < near->cap; j++) {
-			free(near->slots[j].val);
-		}
-		ac_task_map_fini(near);
-		ac_caps_free(&s->profiles[i]->caps);
-		free(s->profiles[i]);
-	}
+	ac_sched_profiles_free(s);
 	ac_sched_waits_free(s->waits);
 	free(s->classes);
-	free(s->profiles);
 	ac_task_map_fini(&s->tasks);
-	ac_task_map_fini(&s->waiters);
 	free(s);
 }
 
@@ -164,7 +83,7 @@ void ac_sched_state_free(ac_sched_state *s)
 static ac_sched_class *find_class(ac_sched_state *s, const ac_caps *caps, ac_target target)
 {
 	for (size_t i = 0; i < s->class_count; i++) {
-		if (s->classes[i]->target == target && caps_equal(&s->classes[i]->caps, caps)) {
+		if (s->classes[i]->target == target && ac_sched_caps_equal(&s->classes[i]->caps, caps)) {
 			return s->classes[i];
 		}
 	}
@@ -206,6 +125,9 @@ void ac_sched_release(ac_sched_state *s, ac_pending *p)
 	(void)s;
 	if (p->in_lane) {
 		return;
+	}
+	if (l->head != NULL && before(p, l->head)) {
+		at = NULL; /* older than all: a task given back re-enters at the front in O(1) */
 	}
 	while (at != NULL && before(p, at)) { /* normally the tail: O(1) */
 		at = at->prev;
@@ -345,156 +267,7 @@ size_t ac_sched_task_count(const ac_sched_state *s)
 	return s->tasks.count;
 }
 
-/* ---- profiles and waiters ---- */
-
-static ac_sched_profile *profile_for(ac_sched_state *s, ac_caps *caps, uint8_t targets)
-{
-	ac_sched_profile *p, **grown;
-
-	for (size_t i = 0; i < s->profile_count; i++) {
-		if (s->profiles[i]->targets == targets && caps_equal(&s->profiles[i]->caps, caps)) {
-			ac_caps_free(caps);
-			return s->profiles[i];
-		}
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (grown = realloc(s->profiles, (s->profile_count + 1) * sizeof(*grown))) == NULL) {
-		free(p);
-		return NULL;
-	}
-	p->caps = *caps;
-	*caps = (ac_caps){ 0 };
-	p->targets = targets;
-	s->profiles = grown;
-	s->profiles[s->profile_count++] = p;
-	return p;
-}
-
-/* Appends w to its profile's list of waiters next to w->endpoint (none: no-op). */
-static ac_err near_link(ac_sched_profile *p, ac_waiter *w)
-{
-	near_list *l;
-
-	w->near_prev = w->near_next = NULL;
-	if (w->endpoint[0] == '\0') {
-		return AC_OK;
-	}
-	if ((l = ac_task_map_find(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint)) != NULL) {
-		w->near_prev = l->tail;
-		l->tail->near_next = w;
-		l->tail = w;
-		return AC_OK;
-	}
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		return AC_ENOMEM;
-	}
-	l->head = l->tail = w;
-	if (ac_task_map_put(&p->near, ac_task_map_hash(w->endpoint), l) != AC_OK) {
-		free(l);
-		return AC_ENOMEM;
-	}
-	return AC_OK;
-}
-
-static void near_unlink(ac_sched_profile *p, ac_waiter *w)
-{
-	near_list *l;
-
-	if (w->endpoint[0] == '\0' ||
-	    (l = ac_task_map_find(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint)) == NULL) {
-		return;
-	}
-	if (l->head == w && l->tail == w) {
-		ac_task_map_remove(&p->near, ac_task_map_hash(w->endpoint), near_is, w->endpoint);
-		free(l);
-		return;
-	}
-	if (w->near_prev) {
-		w->near_prev->near_next = w->near_next;
-	} else {
-		l->head = w->near_next;
-	}
-	if (w->near_next) {
-		w->near_next->near_prev = w->near_prev;
-	} else {
-		l->tail = w->near_prev;
-	}
-	w->near_prev = w->near_next = NULL;
-}
-
-ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets)
-{
-	ac_sched_profile *p = profile_for(s, caps, targets);
-
-	if (p == NULL || near_link(p, w) != AC_OK) {
-		return AC_ENOMEM;
-	}
-	if (ac_task_map_put(&s->waiters, ac_task_map_hash(w->agent), w) != AC_OK) {
-		near_unlink(p, w);
-		return AC_ENOMEM;
-	}
-	w->prof = p;
-	w->seq = ++s->next_waiter_seq;
-	w->next = NULL;
-	w->prev = p->tail;
-	if (p->tail) {
-		p->tail->next = w;
-	} else {
-		p->head = w;
-	}
-	p->tail = w;
-	p->count++;
-	s->waiter_count++;
-	return AC_OK;
-}
-
-ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent)
-{
-	return ac_task_map_find(&s->waiters, ac_task_map_hash(agent), waiter_is, agent);
-}
-
-void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w)
-{
-	ac_sched_profile *p = w->prof;
-
-	ac_task_map_remove(&s->waiters, ac_task_map_hash(w->agent), waiter_is, w->agent);
-	near_unlink(p, w);
-	if (w->prev) {
-		w->prev->next = w->next;
-	} else {
-		p->head = w->next;
-	}
-	if (w->next) {
-		w->next->prev = w->prev;
-	} else {
-		p->tail = w->prev;
-	}
-	w->prev = w->next = NULL;
-	p->count--;
-	s->waiter_count--;
-}
-
-void ac_sched_each_waiter(ac_sched_state *s, void (*fn)(void *ctx, ac_waiter *w), void *ctx)
-{
-	for (size_t i = 0; i < s->profile_count; i++) {
-		for (ac_waiter *w = s->profiles[i]->head, *next; w != NULL; w = next) {
-			next = w->next;
-			fn(ctx, w);
-		}
-	}
-}
-
-size_t ac_sched_waiter_count(const ac_sched_state *s)
-{
-	return s->waiter_count;
-}
-
 /* ---- matching ---- */
-
-static bool profile_takes(const ac_sched_profile *p, const ac_sched_class *c)
-{
-	return (p->targets == 0 || (p->targets & (1u << c->target))) && caps_cover(&p->caps, &c->caps);
-}
 
 static ac_pending *class_head(const ac_sched_class *c)
 {
@@ -513,66 +286,12 @@ ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w)
 	for (size_t i = 0; i < s->class_count; i++) {
 		ac_sched_class *c = s->classes[i];
 		ac_pending *h;
-		if (c->count == 0 || !profile_takes(w->prof, c) || (h = class_head(c)) == NULL) {
+		if (c->count == 0 || !ac_sched_profile_takes(w->prof, c) || (h = class_head(c)) == NULL) {
 			continue;
 		}
 		if (best == NULL || h->priority < best->priority ||
 		    (h->priority == best->priority && before(h, best))) {
 			best = h;
-		}
-	}
-	return best;
-}
-
-ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p)
-{
-	ac_waiter *best = NULL, *avoided = NULL;
-
-	/* each profile's FIFO head that may take p; the longest-waiting of those wins */
-	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_sched_profile *prof = s->profiles[i];
-		if (prof->count == 0 || !profile_takes(prof, p->cls)) {
-			continue;
-		}
-		for (ac_waiter *w = prof->head; w != NULL; w = w->next) {
-			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
-				avoided = w; /* only if nobody else can */
-				continue;
-			}
-			if (best == NULL || w->seq < best->seq) {
-				best = w;
-			}
-			break;
-		}
-	}
-	return best != NULL ? best : avoided;
-}
-
-bool ac_sched_waiter_takes(const ac_waiter *w, const ac_pending *p)
-{
-	return profile_takes(w->prof, p->cls);
-}
-
-ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, const char *endpoint)
-{
-	ac_waiter *best = NULL;
-	uint64_t key = ac_task_map_hash(endpoint);
-
-	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_sched_profile *prof = s->profiles[i];
-		near_list *l;
-		if (prof->count == 0 || !profile_takes(prof, p->cls) ||
-		    (l = ac_task_map_find(&prof->near, key, near_is, endpoint)) == NULL) {
-			continue;
-		}
-		for (ac_waiter *w = l->head; w != NULL; w = w->near_next) {
-			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
-				continue; /* a failed agent is not preferred */
-			}
-			if (best == NULL || w->seq < best->seq) {
-				best = w;
-			}
-			break;
 		}
 	}
 	return best;

@@ -42,6 +42,7 @@ typedef struct ac_pending {
 	unsigned allowed_targets;    /* bit per ac_target from the task's targets; 0 = all */
 	const char *pending_reason;  /* why it waits for an endpoint (static), NULL */
 	bool fallback_used;          /* routed one tier up after its wait */
+	bool is_counted;             /* its decision is in the routing counters already */
 	const char *fallback_reason; /* static, with fallback_used */
 	int64_t waiting_since_ms;    /* monotonic, when it started waiting */
 	uint64_t fallback_timer;     /* pending fallback timer, 0 none */

@@ -146,3 +146,63 @@ Test(sched_routing, the_agent_next_to_the_best_endpoint_gets_the_ollama_task)
 	cr_assert_str_eq(a.agent, "near-b", "nobody next to a: the longest-waiting agent");
 	expect_no_bad();
 }
+
+/* ---- routing counters: one per task decision ---- */
+
+/* The queue refused a proposal (the task had moved on): that decision is no task's and
+ * leaves routing.by_tier / by_target; the fetch then takes the next task, counted once. */
+Test(sched_routing, a_refused_proposal_is_not_counted)
+{
+	task_ev evs[] = {
+		{ .id = 1, .generation = 1, .priority = AC_PRIO_URGENT, .tier = AC_TIER_TRIVIAL },
+		{ .id = 2, .generation = 1, .priority = AC_PRIO_NORMAL, .tier = AC_TIER_COMPLEX },
+	};
+
+	lock();
+	pr.reject_left = 1;
+	unlock();
+	send_fetch((fetch){ .agent = "a1", .corr_id = 41, .wait_ms = 10000 });
+	send_tasks(evs, 2);
+	cr_assert_eq(wait_assign(1).task_id, 1);
+	cr_assert_eq(wait_assign(2).task_id, 2, "after the refusal the fetch takes the next task");
+	cr_assert_eq(routing_stat("by_tier", "trivial"), 0, "the refused decision is counted");
+	cr_assert_eq(routing_stat("by_target", "sidecar"), 0);
+	cr_assert_eq(routing_stat("by_tier", "complex"), 1);
+	cr_assert_eq(routing_stat("by_target", "claude"), 1);
+	expect_no_bad();
+}
+
+/* A task the queue gives back untaken (queued again at the generation proposed: its
+ * agent was busy) keeps its decision: it does not wait or fall back again, and is not
+ * counted again. Back at a new generation (reclaimed, failed) it is a new decision. */
+Test(sched_routing, a_task_given_back_untaken_keeps_its_decision_and_its_count)
+{
+	task_ev back = { .id = 1, .generation = 1, .tier = AC_TIER_STANDARD };
+	assign_rec a;
+
+	restart(4, 0); /* no endpoint: a standard task falls back at once */
+	send_fetch((fetch){ .agent = "a1", .corr_id = 51, .wait_ms = 10000 });
+	send_task(back);
+	a = wait_assign(1);
+	cr_assert(a.fallback_used && strcmp(a.target, "claude") == 0);
+	cr_assert_eq(routing_stat("fallbacks", NULL), 1);
+
+	send_task(back); /* the queue gives it back: its agent already had a task */
+	cr_assert_eq(routing_stat("waiting_for_endpoint", NULL), 0, "it waits for an endpoint again");
+	send_fetch((fetch){ .agent = "a2", .corr_id = 52, .wait_ms = 10000 });
+	a = wait_assign(2);
+	cr_assert_eq(a.task_id, 1);
+	cr_assert(a.fallback_used, "the decision it had is kept");
+	cr_assert_str_eq(a.from_tier, "standard");
+	cr_assert_str_eq(a.fallback_reason, "no_healthy_ollama_endpoints");
+	cr_assert_eq(routing_stat("fallbacks", NULL), 1, "it fell back twice");
+	cr_assert_eq(routing_stat("by_tier", "complex"), 1, "it was counted twice");
+	cr_assert_eq(routing_stat("by_target", "claude"), 1);
+
+	send_task((task_ev){ .id = 1, .generation = 3, .tier = AC_TIER_TRIVIAL }); /* reclaimed */
+	send_fetch((fetch){ .agent = "a3", .corr_id = 53, .wait_ms = 10000 });
+	cr_assert_eq(wait_assign(3).task_id, 1);
+	cr_assert_eq(routing_stat("by_tier", "trivial"), 1, "a new generation is a new decision");
+	cr_assert_eq(routing_stat("by_tier", "complex"), 1);
+	expect_no_bad();
+}
