@@ -83,6 +83,7 @@ static const ac_field fetch_msg_fields[] = {
 	AC_F(ac_fetch_msg, capabilities, "capabilities", AC_FT_STRS, false, .item_max_len = ID_MAX),
 	AC_F(ac_fetch_msg, targets, "targets", AC_FT_STRS, false, .names = ac_target_names),
 	AC_F(ac_fetch_msg, ollama_url, "ollama_url", AC_FT_STR, false),
+	AC_F(ac_fetch_msg, endpoint, "endpoint", AC_FT_STR, false, .max_len = 299),
 	AC_F(ac_fetch_msg, deadline_ms, "deadline_ms", AC_FT_INT, false),
 };
 const ac_schema ac_fetch_msg_schema = AC_SCHEMA("fetch", ac_fetch_msg, fetch_msg_fields);
@@ -126,9 +127,15 @@ static const ac_field notes_fields[] = {
 const ac_schema ac_agent_notes_msg_schema = AC_SCHEMA("agent_notes", ac_agent_notes_msg,
     notes_fields);
 
+static const ac_field pending_note_fields[] = {
+	AC_F(ac_task_pending_note, id, "id", AC_FT_UINT, true),
+	AC_F(ac_task_pending_note, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
+};
+static const ac_schema pending_note_schema = AC_SCHEMA("task_pending_note", ac_task_pending_note,
+    pending_note_fields);
 static const ac_field pending_fields[] = {
-	AC_F(ac_task_pending_msg, id, "id", AC_FT_UINT, true),
-	AC_F(ac_task_pending_msg, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
+	AC_F(ac_task_pending_msg, tasks, "tasks", AC_FT_OBJS, true, .max_len = 100000,
+	    .sub = &pending_note_schema),
 };
 const ac_schema ac_task_pending_msg_schema = AC_SCHEMA("task_pending", ac_task_pending_msg,
     pending_fields);

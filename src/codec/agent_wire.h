@@ -63,6 +63,7 @@ typedef struct ac_fetch_msg {
 	ac_strs capabilities;
 	ac_strs targets;      /* empty/absent = all */
 	ac_str ollama_url;
+	ac_str endpoint;      /* id of the endpoint its ollama_url names (the registry's) */
 	ac_int deadline_ms;   /* monotonic; set by the scheduler when it first holds it */
 } ac_fetch_msg;
 extern const ac_schema ac_fetch_msg_schema;
@@ -93,10 +94,14 @@ typedef struct ac_task_events_msg {
 } ac_task_events_msg;
 extern const ac_schema ac_task_events_msg_schema;
 
-/* AC_MSG_TASK_PENDING: the scheduler's reason a queued task waits. */
-typedef struct ac_task_pending_msg {
+/* One note of AC_MSG_TASK_PENDING: the scheduler's reason a queued task waits ("" clears). */
+typedef struct ac_task_pending_note {
 	ac_uint id;
 	ac_str reason;
+} ac_task_pending_note;
+/* AC_MSG_TASK_PENDING: the notes of one scheduler batch. */
+typedef struct ac_task_pending_msg {
+	ac_objs tasks;          /* ac_task_pending_note */
 } ac_task_pending_msg;
 extern const ac_schema ac_task_pending_msg_schema;
 

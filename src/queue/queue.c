@@ -422,16 +422,20 @@ static void on_stats(void *state, ac_call *call)
 	ac_actor_forward(call->actor, AC_ACTOR_REGISTRY, &call->env, AC_MSG_STATS_COLLECT, w);
 }
 
-/* The scheduler's reason a queued task waits; shown by task.get, cleared on assign.
- * Memory only: it describes the present, and a restart re-derives it. */
+/* The scheduler's reasons queued tasks wait (a batch of notes); shown by task.get,
+ * cleared on assign. Memory only: it describes the present, a restart re-derives it. */
 static void on_pending(void *state, ac_call *call)
 {
 	ac_queue *q = state;
 	const ac_task_pending_msg *m = call->req;
-	ac_task *t = ac_queue_state_find(q->qs, m->id.v);
+	const ac_task_pending_note *notes = m->tasks.items;
 
-	if (t != NULL && t->status == AC_TASK_QUEUED) {
-		ac_task_set_str(&t->pending_reason, m->reason.len ? m->reason.p : NULL, m->reason.len);
+	for (uint32_t i = 0; i < m->tasks.count; i++) {
+		ac_task *t = ac_queue_state_find(q->qs, notes[i].id.v);
+		if (t != NULL && t->status == AC_TASK_QUEUED) {
+			ac_task_set_str(&t->pending_reason, notes[i].reason.len ? notes[i].reason.p : NULL,
+			    notes[i].reason.len);
+		}
 	}
 }
 

@@ -61,6 +61,16 @@ static ac_err rehash(ac_task_map *m, size_t cap)
 	return AC_OK;
 }
 
+uint64_t ac_task_map_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s) {
+		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+	}
+	return h ^ (h >> 29);
+}
+
 void ac_task_map_init(ac_task_map *m)
 {
 	memset(m, 0, sizeof(*m));

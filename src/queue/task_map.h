@@ -29,6 +29,9 @@ typedef struct ac_task_map {
  * caller's, passed through unchanged. */
 typedef bool (*ac_task_map_eq)(const void *val, const void *ctx);
 
+/* A key for a NUL-terminated string (FNV-1a, mixed): equal strings, equal keys;
+ * resolve collisions with an ac_task_map_eq. Any thread. */
+uint64_t ac_task_map_hash(const char *s);
 /* Zeroes m; a zeroed map is empty and valid. */
 void ac_task_map_init(ac_task_map *m);
 /* Frees the slot array (not the values); a zeroed map is a no-op. */

@@ -136,32 +136,45 @@ static void on_heartbeat(void *state, ac_call *call)
 	}
 }
 
-static void on_fetch(void *state, ac_call *call)
+/* The AC_MSG_FETCH body: the request, the endpoint the agent's ollama_url names (the
+ * scheduler prefers agents next to the endpoint it chose) and the agent's profile. */
+static void write_fetch(ac_mpw *w, const ac_agent *a, const ac_req_agent_fetch *req)
 {
-	ac_registry *r = state;
-	const ac_req_agent_fetch *req = call->req;
-	ac_agent *a = online_agent(r, call, req->agent_id);
-	ac_mpw *w = ac_actor_scratch(call->actor);
+	bool has_endpoint = a->endpoint[0] != '\0';
 	uint32_t profile_count = 0;
 	size_t hdr = 0;
 
-	if (a == NULL) {
-		return;
-	}
-	a->pipe_id = call->env.pipe_id;
 	/* profile is one map: splice its entries after ours */
 	if (a->profile_len > 0) {
 		profile_count = (a->profile[0] & 0xf0) == 0x80 ? (a->profile[0] & 0x0f) : 0;
 		hdr = 1;
 	}
-	ac_mpw_map(w, 3 + profile_count);
+	ac_mpw_map(w, 3 + has_endpoint + profile_count);
 	ac_mpw_key(w, "agent_id");
 	ac_mpw_cstr(w, a->id);
 	ac_mpw_key(w, "wait_ms");
 	ac_mpw_u64(w, req->wait_ms.set ? req->wait_ms.v : 0);
 	ac_mpw_key(w, "accept");
 	ac_mpw_bool(w, req->accept.set && req->accept.v);
+	if (has_endpoint) {
+		ac_mpw_key(w, "endpoint");
+		ac_mpw_cstr(w, a->endpoint);
+	}
 	ac_mpw_raw(w, a->profile + hdr, a->profile_len - hdr);
+}
+
+static void on_fetch(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_req_agent_fetch *req = call->req;
+	ac_agent *a = online_agent(r, call, req->agent_id);
+	ac_mpw *w = ac_actor_scratch(call->actor);
+
+	if (a == NULL) {
+		return;
+	}
+	a->pipe_id = call->env.pipe_id;
+	write_fetch(w, a, req);
 	ac_actor_forward(r->actor, AC_ACTOR_SCHEDULER, &call->env, AC_MSG_FETCH, w);
 }
 

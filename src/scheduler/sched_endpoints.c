@@ -122,12 +122,18 @@ static void set_resources(sched_ep *e, const ac_endpoint_wire *w)
 	e->res.reported_at_ms = r->reported_at_ms.set ? r->reported_at_ms.v : 1;
 }
 
+/* Healthy with a model: a candidate unless its slots are taken. */
+static bool is_usable(const sched_ep *e)
+{
+	return e->is_healthy && e->model_count > 0;
+}
+
 /* Inserts or updates one endpoint; true when it can unblock waiting tasks. */
 static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 {
 	size_t at;
 	sched_ep *e = find(es, w->id.p, w->id.len, &at);
-	bool was_usable = e != NULL && e->is_healthy && e->model_count > 0;
+	bool was_usable = e != NULL && is_usable(e);
 	bool is_new = e == NULL;
 
 	if (is_new) {
@@ -153,7 +159,7 @@ static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 	e->is_healthy = ac_str_eq(w->status, "healthy");
 	e->order = w->seq.v;
 	set_resources(e, w);
-	return e->is_healthy && e->model_count > 0 && (is_new || !was_usable);
+	return is_usable(e) && (is_new || !was_usable);
 }
 
 static void remove_id(ac_sched_endpoints *es, ac_str id)
@@ -248,14 +254,30 @@ size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_rout
 	return n;
 }
 
-void ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta)
+uint32_t ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta,
+    uint32_t slots)
 {
 	size_t at;
 	sched_ep *e = id ? find(es, id, strlen(id), &at) : NULL;
+	bool was_full;
 
-	if (e != NULL && (delta > 0 || e->in_flight > 0)) {
-		e->in_flight = (uint32_t)((int)e->in_flight + delta);
+	if (e == NULL || (delta < 0 && e->in_flight == 0)) {
+		return 0;
 	}
+	was_full = e->in_flight >= slots;
+	e->in_flight = (uint32_t)((int)e->in_flight + delta);
+	return was_full && e->in_flight < slots && is_usable(e) ? 1 : 0;
+}
+
+uint32_t ac_sched_endpoints_free_slots(const ac_sched_endpoints *es, uint32_t slots)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < es->count; i++) {
+		const sched_ep *e = es->items[i];
+		n += is_usable(e) && e->in_flight < slots ? slots - e->in_flight : 0;
+	}
+	return n;
 }
 
 void ac_sched_endpoints_served(ac_sched_endpoints *es, const char *id, const char *repo,

@@ -40,8 +40,13 @@ bool ac_sched_endpoints_synced(const ac_sched_endpoints *es);
 size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_route_endpoint *out,
     size_t cap);
 
-/* An assignment to / release from endpoint id (in_flight +1 / -1). */
-void ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta);
+/* An assignment to / release from endpoint id (in_flight +1 / -1), slots tasks at most
+ * per endpoint. Returns 1 when a release opened a slot on a usable endpoint (healthy,
+ * with a model) that was full, else 0: only then can a task waiting for a slot go. */
+uint32_t ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta,
+    uint32_t slots);
+/* Free slots on usable endpoints: how many waiting tasks an event can let go at most. */
+uint32_t ac_sched_endpoints_free_slots(const ac_sched_endpoints *es, uint32_t slots);
 /* Endpoint id served repo at now_ms (repo affinity, 10 minutes). */
 void ac_sched_endpoints_served(ac_sched_endpoints *es, const char *id, const char *repo,
     int64_t now_ms);

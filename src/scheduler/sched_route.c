@@ -40,30 +40,25 @@ static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const ch
 	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
 }
 
-/* The queue shows why a task waits (pending_reason in task.get). */
-static void tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
+/* p waits for reason now; the queue learns it when it changed (pending_reason). */
+static void set_reason(ac_scheduler *s, ac_pending *p, const char *reason)
 {
-	ac_mpw w;
-
-	ac_mpw_init(&w);
-	ac_mpw_map(&w, 2);
-	ac_mpw_key(&w, "id");
-	ac_mpw_u64(&w, id);
-	ac_mpw_key(&w, "reason");
-	ac_mpw_cstr(&w, reason);
-	ac_actor_tell(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, &w);
-	ac_mpw_fini(&w);
+	if (p->pending_reason != reason) {
+		ac_sched_tell_pending(s, p->id, reason);
+	}
+	p->pending_reason = reason;
 }
 
 static void start_waiting(ac_scheduler *s, ac_pending *p, const char *reason)
 {
 	bool was_waiting = p->is_waiting;
 
-	if (p->pending_reason != reason) {
-		tell_pending(s, p->id, reason);
+	set_reason(s, p, reason);
+	if (ac_sched_wait(s->st, p) != AC_OK) {
+		ac_log(AC_LOG_ERR, "scheduler", "wait_failed", "task_id=%" PRIu64 " reason=out_of_memory",
+		    p->id);
+		return;
 	}
-	p->pending_reason = reason;
-	ac_sched_wait(s->st, p);
 	if (was_waiting || p->fallback_used) {
 		return;
 	}
@@ -81,7 +76,7 @@ static void stop_waiting(ac_scheduler *s, ac_pending *p)
 	}
 	ac_sched_unwait(s->st, p);
 	if (p->pending_reason != NULL) {
-		tell_pending(s, p->id, ""); /* routable now: the reason no longer holds */
+		ac_sched_tell_pending(s, p->id, ""); /* routable now: the reason no longer holds */
 	}
 	p->pending_reason = NULL;
 }
@@ -102,29 +97,6 @@ bool ac_sched_route_task(ac_scheduler *s, ac_pending *p)
 	}
 	ac_sched_release(s->st, p);
 	return true;
-}
-
-/* Prefers the endpoint the agent runs next to when it is a candidate (DESIGN §5.5). */
-static void prefer_agent_endpoint(ac_scheduler *s, const ac_pending *p, const char *url,
-    ac_decision *d)
-{
-	ac_candidate c[AC_MAX_ROUTE_ENDPOINTS / 8];
-	ac_route_task t = route_task_of(p);
-	ac_route_opts o = opts_of(s);
-	size_t n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
-	size_t k = ac_router_rank(&t, s->view, n, &o, c, sizeof(c) / sizeof(c[0]));
-
-	for (size_t i = 0; url[0] != '\0' && i < k && i < sizeof(c) / sizeof(c[0]); i++) {
-		const char *id = s->view[c[i].index].id;
-		const char *at = strstr(url, id);
-		size_t len = strlen(id);
-		/* exact host:port match inside http://host:port[/...] */
-		if (at != NULL && (at == url || at[-1] == '/') && (at[len] == '\0' || at[len] == '/')) {
-			d->endpoint = id;
-			d->model = c[i].model;
-			return;
-		}
-	}
 }
 
 /* scheduler.route: every decision field plus task_id and scoring_duration_us. */
@@ -149,28 +121,28 @@ static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, in
 	ac_mpw_fini(&dec);
 }
 
-bool ac_sched_decide(ac_scheduler *s, ac_pending *p, const char *agent_ollama_url, ac_mpw *w,
-    char *endpoint, size_t cap)
+bool ac_sched_decide(ac_scheduler *s, ac_pending *p, ac_decision *d, int64_t *scoring_us)
 {
-	ac_decision d;
 	const char *reason = NULL;
 	int64_t started_us = ac_clock_mono_us();
 
-	if (!route(s, p, &d, &reason) || d.target != p->target) {
+	if (!route(s, p, d, &reason) || d->target != p->target) {
 		/* the view changed since it was queued for this target: route it afresh */
-		if (ac_sched_route_task(s, p)) {
-			ac_sched_try_place(s, p);
-		}
+		ac_sched_route_task(s, p);
 		return false;
 	}
-	if (d.target == AC_TARGET_OLLAMA) {
-		prefer_agent_endpoint(s, p, agent_ollama_url, &d);
-		ac_sched_endpoints_served(s->eps, d.endpoint, p->repo, ac_clock_wall_ms());
-	}
-	snprintf(endpoint, cap, "%s", d.target == AC_TARGET_OLLAMA && d.endpoint ? d.endpoint : "");
-	ac_decision_encode(&d, w);
-	publish_route(s, &d, p->id, ac_clock_mono_us() - started_us);
+	*scoring_us = ac_clock_mono_us() - started_us;
 	return true;
+}
+
+void ac_sched_emit_decision(ac_scheduler *s, const ac_pending *p, const ac_decision *d,
+    int64_t scoring_us, ac_mpw *w)
+{
+	if (d->target == AC_TARGET_OLLAMA) {
+		ac_sched_endpoints_served(s->eps, d->endpoint, p->repo, ac_clock_wall_ms());
+	}
+	ac_decision_encode(d, w);
+	publish_route(s, d, p->id, scoring_us);
 }
 
 /* ---- fallback and re-evaluation ---- */
@@ -206,50 +178,85 @@ void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id)
 	}
 	p->fallback_timer = 0;
 	p->fallback_used = true;
-	p->fallback_reason = p->pending_reason;
+	p->fallback_reason = NULL; /* the router names why its own tier has no candidate now */
 	if (!route(s, p, &d, &reason)) {
 		/* the tier above is not allowed either: keep waiting for this one */
 		p->fallback_used = false;
-		p->fallback_reason = NULL;
-		p->pending_reason = reason;
+		set_reason(s, p, reason);
 		return;
 	}
-	if (!d.fallback_used) { /* its own tier came back in the meantime */
-		p->fallback_used = false;
-		p->fallback_reason = NULL;
-	}
+	p->fallback_used = d.fallback_used; /* false: its own tier came back in the meantime */
+	p->fallback_reason = d.fallback_reason;
 	stop_waiting(s, p);
 	if (ac_sched_retarget(s->st, p, d.target) == AC_OK) {
 		if (d.fallback_used) {
 			s->fallbacks++;
 			publish_fallback(s, p, &d);
 		}
-		ac_log(AC_LOG_INFO, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,
+		/* DEBUG: a burst of fallbacks is no place for one INFO line per task */
+		ac_log(AC_LOG_DEBUG, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,
 		    ac_target_names[d.target]);
 		ac_sched_release(s->st, p);
 		ac_sched_try_place(s, p);
 	}
 }
 
-/* A waiting task that can now go at its own tier leaves the list (timer cancelled). */
-static void try_unblock(void *ctx, ac_pending *p)
+typedef struct head_pick {
+	ac_scheduler *s;
+	ac_pending *best;
+} head_pick;
+
+/* Dispatch order (DESIGN §5.5): priority, then enqueued_at_ms, then id. */
+static bool comes_first(const ac_pending *a, const ac_pending *b)
 {
-	ac_scheduler *s = ctx;
+	if (a->priority != b->priority) {
+		return a->priority < b->priority;
+	}
+	return a->enqueued_at_ms < b->enqueued_at_ms ||
+	    (a->enqueued_at_ms == b->enqueued_at_ms && a->id < b->id);
+}
+
+/* Keeps the group head that can go at its own tier now and comes first; a head that
+ * cannot go gets its reason brought up to date. */
+static void pick_head(void *ctx, ac_pending *p)
+{
+	head_pick *hp = ctx;
 	ac_decision d;
 	const char *reason = NULL;
 
-	if (route(s, p, &d, &reason)) {
-		if (ac_sched_route_task(s, p)) {
-			ac_sched_try_place(s, p);
-		}
-	} else {
-		p->pending_reason = reason;
+	hp->s->reevaluations++;
+	if (!route(hp->s, p, &d, &reason)) {
+		set_reason(hp->s, p, reason);
+		return;
+	}
+	if (hp->best == NULL || comes_first(p, hp->best)) {
+		hp->best = p;
 	}
 }
 
-void ac_sched_reevaluate(ac_scheduler *s)
+void ac_sched_reevaluate(ac_scheduler *s, uint32_t budget)
 {
-	ac_sched_each_waiting(s->st, try_unblock, s);
+	/* each round looks at group heads only and lets one task go (an actual change) */
+	for (uint32_t i = 0; i < budget && ac_sched_waiting_count(s->st) > 0; i++) {
+		head_pick hp = { s, NULL };
+		ac_sched_each_wait_head(s->st, pick_head, &hp);
+		if (hp.best == NULL) {
+			return;
+		}
+		if (ac_sched_route_task(s, hp.best)) {
+			ac_sched_try_place(s, hp.best);
+		}
+	}
+}
+
+void ac_sched_reevaluate_all(ac_scheduler *s)
+{
+	ac_sched_reevaluate(s, ac_sched_endpoints_free_slots(s->eps, ac_sched_slots(s)));
+}
+
+uint32_t ac_sched_slots(const ac_scheduler *s)
+{
+	return s->cfg->endpoint_slots > 0 ? (uint32_t)s->cfg->endpoint_slots : AC_ROUTER_DEFAULT_SLOTS;
 }
 
 /* ---- endpoint view ---- */
@@ -264,8 +271,8 @@ void ac_sched_request_snapshot(ac_scheduler *s)
 static void after_view_change(ac_scheduler *s, bool unblocks)
 {
 	ac_sched_check_alert(s);
-	if (unblocks && ac_sched_waiting_count(s->st) > 0) {
-		ac_sched_reevaluate(s);
+	if (unblocks) {
+		ac_sched_reevaluate_all(s);
 	}
 }
 

@@ -24,198 +24,7 @@ static void reply_no_task(ac_scheduler *s, const ac_env *env)
 	ac_actor_reply_ok(s->actor, env);
 }
 
-static void end_wait(ac_scheduler *s, ac_waiter *w)
-{
-	if (w->timer != 0) {
-		ac_actor_timer_cancel(s->actor, w->timer);
-	}
-	ac_sched_take_waiter(s->st, w);
-	ac_waiter_free(w);
-}
-
-/* The ollama_url the agent of w announced, into buf ("" when none). */
-static void waiter_ollama_url(const ac_waiter *w, char *buf, size_t cap)
-{
-	ac_fetch_msg f;
-	ac_arena arena;
-
-	buf[0] = '\0';
-	ac_arena_init(&arena);
-	if (ac_schema_decode_bytes(&ac_fetch_msg_schema, w->fetch, w->fetch_len, &f, &arena, NULL) ==
-	    AC_OK) {
-		ac_str_cpy(buf, cap, f.ollama_url);
-	}
-	ac_arena_fini(&arena);
-}
-
-static void publish_match(ac_scheduler *s, const ac_pending *p, const ac_waiter *w)
-{
-	ac_mpw ev;
-
-	ac_mpw_init(&ev);
-	ac_mpw_map(&ev, 3);
-	ac_mpw_key(&ev, "task_id");
-	ac_mpw_u64(&ev, p->id);
-	ac_mpw_key(&ev, "agent_id");
-	ac_mpw_cstr(&ev, w->agent);
-	ac_mpw_key(&ev, "target_type");
-	ac_mpw_cstr(&ev, ac_target_names[p->target]);
-	ac_actor_publish(s->actor, "scheduler.match", &ev);
-	ac_mpw_fini(&ev);
-}
-
-/* Remembers that task id went to endpoint ep (in_flight until it comes back). */
-static void add_flight(ac_scheduler *s, uint64_t id, const char *ep)
-{
-	char *copy;
-
-	if (ep[0] == '\0' || (copy = strdup(ep)) == NULL) {
-		return;
-	}
-	if (ac_task_map_put(&s->flights, id, copy) != AC_OK) {
-		free(copy);
-		return;
-	}
-	ac_sched_endpoints_add_flight(s->eps, ep, +1);
-}
-
-void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id)
-{
-	char *ep = ac_task_map_remove(&s->flights, task_id, NULL, NULL);
-	size_t healthy, total;
-
-	if (ep == NULL) {
-		return;
-	}
-	ac_sched_endpoints_add_flight(s->eps, ep, -1);
-	free(ep);
-	ac_sched_endpoints_health(s->eps, &healthy, &total);
-	if (healthy > 0 && ac_sched_waiting_count(s->st) > 0) {
-		ac_sched_reevaluate(s); /* a slot freed: saturated tasks may go now */
-	}
-}
-
-/* Proposes p to w's agent: both leave the view; the queue answers the fetch. */
-static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w)
-{
-	ac_mpw *m = ac_actor_scratch(s->actor);
-	char url[256], endpoint[300] = "";
-
-	waiter_ollama_url(w, url, sizeof(url));
-	ac_mpw_map(m, 4);
-	ac_mpw_key(m, "task_id");
-	ac_mpw_u64(m, p->id);
-	ac_mpw_key(m, "generation");
-	ac_mpw_u64(m, p->generation);
-	ac_mpw_key(m, "decision");
-	if (!ac_sched_decide(s, p, url, m, endpoint, sizeof(endpoint))) {
-		return; /* its endpoint went away: p waits again, w keeps waiting */
-	}
-	ac_mpw_key(m, "fetch");
-	ac_mpw_raw(m, w->fetch, w->fetch_len);
-	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, &w->env, AC_MSG_ASSIGN, m);
-	/* counted by the decision's tier: unknown routes as standard, a fallback as complex */
-	s->by_tier[p->fallback_used ? AC_TIER_COMPLEX :
-	           p->tier == AC_TIER_UNKNOWN ? AC_TIER_STANDARD : p->tier]++;
-	s->by_target[p->target]++;
-	publish_match(s, p, w);
-	add_flight(s, p->id, endpoint);
-	ac_sched_drop_task(s->st, p->id);
-	end_wait(s, w);
-}
-
 /* ---- task events ---- */
-
-typedef struct cx_signals {
-	ac_uint word_count;
-	ac_uint file_count;
-} cx_signals;
-typedef struct cx_inferred {
-	ac_real confidence;
-	ac_obj signals;
-} cx_inferred;
-typedef struct cx_view {
-	ac_choice effective_tier;
-	ac_str source;
-	ac_obj inferred;
-} cx_view;
-
-static const ac_field signals_fields[] = {
-	AC_F(cx_signals, word_count, "word_count", AC_FT_UINT, false),
-	AC_F(cx_signals, file_count, "file_count", AC_FT_UINT, false),
-};
-static const ac_schema signals_schema = AC_SCHEMA("signals", cx_signals, signals_fields);
-static const ac_field inferred_fields[] = {
-	AC_F(cx_inferred, confidence, "confidence", AC_FT_REAL, false),
-	AC_F(cx_inferred, signals, "signals", AC_FT_OBJ, false, .sub = &signals_schema),
-};
-static const ac_schema inferred_schema = AC_SCHEMA("inferred", cx_inferred, inferred_fields);
-static const ac_field cx_fields[] = {
-	AC_F(cx_view, effective_tier, "effective_tier", AC_FT_CHOICE, false, .names = ac_tier_names),
-	AC_F(cx_view, source, "source", AC_FT_STR, false),
-	AC_F(cx_view, inferred, "inferred", AC_FT_OBJ, false, .sub = &inferred_schema),
-};
-static const ac_schema cx_schema = AC_SCHEMA("complexity", cx_view, cx_fields);
-
-static void read_complexity(ac_pending *p, ac_raw raw, ac_arena *arena)
-{
-	cx_view cx;
-
-	p->tier = AC_TIER_UNKNOWN;
-	if (!raw.set || ac_schema_decode_bytes(&cx_schema, raw.p, raw.len, &cx, arena, NULL) != AC_OK) {
-		return;
-	}
-	p->tier = cx.effective_tier.set ? (ac_tier)cx.effective_tier.v : AC_TIER_UNKNOWN;
-	p->is_explicit = ac_str_eq(cx.source, "explicit");
-	if (cx.inferred.set) {
-		const cx_inferred *in = cx.inferred.p;
-		p->confidence = in->confidence.v;
-		if (in->signals.set) {
-			const cx_signals *sig = in->signals.p;
-			p->word_count = (uint32_t)sig->word_count.v;
-			p->file_count = (uint32_t)sig->file_count.v;
-		}
-	}
-}
-
-static unsigned targets_bits(const ac_strs *targets)
-{
-	unsigned bits = 0;
-
-	for (uint32_t i = 0; targets->set && i < targets->count; i++) {
-		for (int t = 0; t < AC_TARGET_COUNT; t++) {
-			bits |= ac_str_eq(targets->items[i], ac_target_names[t]) ? 1u << t : 0;
-		}
-	}
-	return bits;
-}
-
-static ac_err caps_copy(const ac_strs *in, ac_caps *out)
-{
-	*out = (ac_caps){ 0 };
-	if (!in->set || in->count == 0) {
-		return AC_OK;
-	}
-	if ((out->items = calloc(in->count, sizeof(char *))) == NULL) {
-		return AC_ENOMEM;
-	}
-	for (uint32_t i = 0; i < in->count; i++, out->count++) {
-		if ((out->items[i] = strndup(in->items[i].p, in->items[i].len)) == NULL) {
-			ac_caps_free(out);
-			return AC_ENOMEM;
-		}
-	}
-	return AC_OK;
-}
-
-void ac_sched_try_place(ac_scheduler *s, ac_pending *p)
-{
-	ac_waiter *w = ac_sched_best_waiter(s->st, p);
-
-	if (w != NULL) {
-		propose(s, p, w);
-	}
-}
 
 /* A task whose not_before has come: route it, then look for an agent. */
 static void release(ac_scheduler *s, ac_pending *p)
@@ -225,54 +34,41 @@ static void release(ac_scheduler *s, ac_pending *p)
 	}
 }
 
-static ac_pending *pending_from(const ac_task_event *e, ac_arena *arena, ac_caps *caps)
+/* The task's version in the view leaves it (with its timers), and so does the record
+ * of its proposal, freeing the endpoint slot it held (a waiting task may take it). */
+static ac_sched_proposal *forget_task(ac_scheduler *s, uint64_t id)
 {
-	ac_task_wire *route = ac_arena_alloc(arena, sizeof(*route));
-	ac_pending *p = calloc(1, sizeof(*p));
+	ac_pending *old = ac_sched_find_task(s->st, id);
 
-	if (p == NULL || route == NULL || !e->spec.set ||
-	    ac_schema_decode_bytes(&ac_task_route_schema, e->spec.p, e->spec.len, route, arena, NULL) !=
-	        AC_OK ||
-	    caps_copy(&route->needed_capabilities, caps) != AC_OK) {
-		free(p);
-		return NULL;
+	if (old != NULL) {
+		if (old->delay_timer != 0) {
+			ac_actor_timer_cancel(s->actor, old->delay_timer);
+		}
+		if (old->fallback_timer != 0) {
+			ac_actor_timer_cancel(s->actor, old->fallback_timer);
+		}
+		ac_sched_drop_task(s->st, id);
 	}
-	p->id = e->id.v;
-	p->generation = (uint32_t)e->generation.v;
-	p->priority = (ac_priority)e->priority.v;
-	p->enqueued_at_ms = e->enqueued_at_ms.v;
-	p->not_before_ms = e->not_before_ms.v;
-	read_complexity(p, route->complexity, arena);
-	p->allowed_targets = targets_bits(&route->targets);
-	p->target = AC_TARGET_SIDECAR; /* the router decides on release */
-	p->model = route->model.set ? strndup(route->model.p, route->model.len) : NULL;
-	p->repo = route->repo.set ? strndup(route->repo.p, route->repo.len) : NULL;
-	if (e->avoid_agent.set) {
-		ac_str_cpy(p->avoid, sizeof(p->avoid), e->avoid_agent);
-	}
-	return p;
+	return ac_sched_proposal_take(s, id);
 }
 
 static void on_task_event(ac_scheduler *s, const ac_task_event *e, ac_arena *arena)
 {
-	ac_pending *old = ac_sched_find_task(s->st, e->id.v), *p;
+	ac_sched_proposal *pr = forget_task(s, e->id.v);
 	int64_t now = ac_clock_wall_ms();
+	ac_pending *p = NULL;
 	ac_caps caps;
 
-	if (old != NULL && old->delay_timer != 0) {
-		ac_actor_timer_cancel(s->actor, old->delay_timer);
-	}
-	if (old != NULL && old->fallback_timer != 0) {
-		ac_actor_timer_cancel(s->actor, old->fallback_timer);
-	}
-	ac_sched_release_flight(s, e->id.v); /* back from an endpoint, if it was on one */
-	if (e->removed.set && e->removed.v) {
-		ac_sched_drop_task(s->st, e->id.v);
-		return;
-	}
-	if ((p = pending_from(e, arena, &caps)) == NULL || ac_sched_add_task(s->st, p, &caps) != AC_OK) {
+	if (!(e->removed.set && e->removed.v) &&
+	    ((p = ac_sched_pending_from(e, arena, &caps)) == NULL ||
+	        ac_sched_add_task(s->st, p, &caps) != AC_OK)) {
 		ac_log(AC_LOG_ERR, "scheduler", "task_dropped", "task_id=%" PRIu64 " reason=out_of_memory",
 		    e->id.v);
+		p = NULL;
+	}
+	ac_sched_proposal_back(pr, p);
+	ac_sched_proposal_free(pr);
+	if (p == NULL) {
 		return;
 	}
 	if (p->not_before_ms > now) {
@@ -295,18 +91,6 @@ static void on_task_events(void *state, ac_call *call)
 }
 
 /* ---- fetches ---- */
-
-static uint8_t targets_mask(const ac_strs *targets)
-{
-	uint8_t mask = 0;
-
-	for (uint32_t i = 0; targets->set && i < targets->count; i++) {
-		for (int t = 0; t < AC_TARGET_COUNT; t++) {
-			mask |= ac_str_eq(targets->items[i], ac_target_names[t]) ? (uint8_t)(1u << t) : 0;
-		}
-	}
-	return mask;
-}
 
 /* When a fetch gives up: its first hold plus wait_ms (a refused proposal brings the
  * fetch back with deadline_ms set, so waiting again does not extend it). */
@@ -344,18 +128,18 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
     size_t len)
 {
 	ac_waiter *w = calloc(1, sizeof(*w)), *old;
-	ac_pending *p;
 	ac_caps caps;
 
-	if (w == NULL || caps_copy(&f->capabilities, &caps) != AC_OK) {
+	if (w == NULL || ac_sched_caps_copy(&f->capabilities, &caps) != AC_OK) {
 		ac_waiter_free(w);
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
 	ac_str_cpy(w->agent, sizeof(w->agent), f->agent_id);
+	ac_str_cpy(w->endpoint, sizeof(w->endpoint), f->endpoint);
 	if ((old = ac_sched_find_waiter(s->st, w->agent)) != NULL) {
 		reply_no_task(s, &old->env); /* one held fetch per agent: the newer wins */
-		end_wait(s, old);
+		ac_sched_end_wait(s, old);
 	}
 	w->env = *env;
 	if (stamp_deadline(f, body, len, w) != AC_OK) {
@@ -364,17 +148,18 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
-	if (ac_sched_add_waiter(s->st, w, &caps, targets_mask(&f->targets)) != AC_OK) {
+	if (ac_sched_add_waiter(s->st, w, &caps, ac_sched_targets_mask(&f->targets)) != AC_OK) {
 		ac_caps_free(&caps);
 		ac_waiter_free(w);
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
-	if ((p = ac_sched_best_task(s->st, w)) != NULL) {
-		propose(s, p, w);
-	} else if (deadline_of(f) <= ac_clock_mono_ms()) {
+	if (ac_sched_serve_waiter(s, w)) {
+		return;
+	}
+	if (deadline_of(f) <= ac_clock_mono_ms()) {
 		reply_no_task(s, env);
-		end_wait(s, w);
+		ac_sched_end_wait(s, w);
 	} else {
 		ac_actor_timer_add(s->actor, deadline_of(f), TIMER_FETCH, (uint64_t)(uintptr_t)w,
 		    &w->timer);
@@ -386,8 +171,9 @@ static void on_fetch(void *state, ac_call *call)
 	hold_fetch(state, &call->env, (ac_fetch_msg *)call->req, call->body, call->body_len);
 }
 
-/* The queue refused a proposal (the task moved on): the fetch waits again, until its
- * first deadline, unless the agent has fetched anew meanwhile (the newer one wins). */
+/* The queue refused a proposal (the task moved on): its decision leaves the counters,
+ * and the fetch waits again, until its first deadline, unless the agent has fetched
+ * anew meanwhile (the newer one wins). */
 static void on_rejected(void *state, ac_call *call)
 {
 	ac_scheduler *s = state;
@@ -400,6 +186,7 @@ static void on_rejected(void *state, ac_call *call)
 		ac_actor_reply_err(s->actor, &call->env, AC_EINTERNAL, "assignment failed", NULL);
 		return;
 	}
+	ac_sched_proposal_refused(s, m->task_id.v, (uint32_t)m->generation.v);
 	if (ac_sched_find_waiter(s->st, ac_str_cpy(agent, sizeof(agent), f->agent_id)) != NULL) {
 		reply_no_task(s, &call->env);
 		return;
@@ -416,7 +203,7 @@ static void on_agent_gone(void *state, ac_call *call)
 
 	if (w != NULL) {
 		reply_no_task(s, &w->env);
-		end_wait(s, w);
+		ac_sched_end_wait(s, w);
 	}
 }
 
@@ -430,7 +217,7 @@ static void drop_if_on_pipe(void *ctx, ac_waiter *w)
 	pipe_ctx *pc = ctx;
 
 	if (w->env.pipe_id == pc->pipe) {
-		end_wait(pc->s, w); /* nobody is there to answer */
+		ac_sched_end_wait(pc->s, w); /* nobody is there to answer */
 	}
 }
 
@@ -468,13 +255,15 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw_map(w, sections + 1);
 	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "routing");
-	ac_mpw_map(w, 7);
+	ac_mpw_map(w, 8);
 	ac_mpw_key(w, "by_tier");
 	write_counts(w, ac_tier_names, s->by_tier, AC_TIER_COUNT);
 	ac_mpw_key(w, "by_target");
 	write_counts(w, ac_target_names, s->by_target, AC_TARGET_COUNT);
 	ac_mpw_key(w, "fallbacks");
 	ac_mpw_u64(w, s->fallbacks);
+	ac_mpw_key(w, "reevaluations");
+	ac_mpw_u64(w, s->reevaluations);
 	ac_mpw_key(w, "pending");
 	ac_mpw_u64(w, ac_sched_task_count(s->st));
 	ac_mpw_key(w, "waiting_agents");
@@ -494,7 +283,7 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 		ac_waiter *w = (ac_waiter *)(uintptr_t)t->tag;
 		w->timer = 0;
 		reply_no_task(s, &w->env);
-		end_wait(s, w);
+		ac_sched_end_wait(s, w);
 	} else if (t->kind == TIMER_DELAY) {
 		ac_pending *p = ac_sched_find_task(s->st, t->tag);
 		if (p != NULL && p->delay_timer == t->id) {
@@ -506,7 +295,7 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 	} else if (t->kind == TIMER_SAFETY) {
 		/* a lost event may delay work, never strand it (DESIGN §2 rule 4) */
 		ac_sched_request_snapshot(s);
-		ac_sched_reevaluate(s);
+		ac_sched_reevaluate_all(s);
 		ac_actor_timer_add(a, ac_clock_mono_ms() + AC_SAFETY_PASS_MS, TIMER_SAFETY, 0, NULL);
 	} else if (t->kind == TIMER_ALERT) {
 		ac_sched_on_alert_timer(s);
@@ -560,6 +349,13 @@ static void scheduler_actor_stop(void *state, ac_actor *a)
 	nng_close(s->events);
 }
 
+/* After each batch of messages and timers: the notes and events it made leave now. */
+static void on_drained(void *state, ac_actor *a)
+{
+	(void)a;
+	ac_sched_flush(state);
+}
+
 static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_TASK_EVENTS] = { on_task_events, &ac_task_events_msg_schema },
 	[AC_MSG_FETCH] = { on_fetch, &ac_fetch_msg_schema },
@@ -578,15 +374,17 @@ static const ac_actor_def scheduler_def = {
 	.start = scheduler_actor_start,
 	.stop = scheduler_actor_stop,
 	.on_timer = on_timer,
+	.on_drained = on_drained,
 	.max_batch = 512,
 };
 
 static void scheduler_free(ac_scheduler *s)
 {
-	for (size_t i = 0; i < s->flights.cap; i++) {
-		free(s->flights.slots[i].val);
+	for (size_t i = 0; i < s->proposals.cap; i++) {
+		ac_sched_proposal_free(s->proposals.slots[i].val);
 	}
-	ac_task_map_fini(&s->flights);
+	ac_task_map_fini(&s->proposals);
+	ac_mpw_fini(&s->notes);
 	ac_sched_endpoints_free(s->eps);
 	ac_sched_state_free(s->st);
 	free(s->view);
@@ -602,7 +400,8 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 		return AC_ENOMEM;
 	}
 	s->cfg = cfg;
-	ac_task_map_init(&s->flights);
+	ac_task_map_init(&s->proposals);
+	ac_mpw_init(&s->notes);
 	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));
 	err = s->view == NULL ? AC_ENOMEM : ac_sched_state_alloc(&s->st);
 	if (err == AC_OK) {

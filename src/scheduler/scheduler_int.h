@@ -7,6 +7,7 @@
 
 #include <nng/nng.h>
 
+#include "codec/agent_wire.h"
 #include "queue/task_map.h"
 #include "routing/router.h"
 #include "scheduler/sched_endpoints.h"
@@ -16,8 +17,19 @@
 #define AC_MAX_ROUTE_ENDPOINTS 1024
 #define AC_SAFETY_PASS_MS 30000
 #define AC_ALERT_REPEAT_MS 300000
+#define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue */
 
 enum { TIMER_FETCH = 1, TIMER_DELAY, TIMER_FALLBACK, TIMER_SAFETY, TIMER_ALERT };
+
+/* What was proposed for a task, kept until the queue's next word on it. */
+typedef struct ac_sched_proposal {
+	uint32_t generation;
+	char *endpoint;              /* owned: the endpoint slot it holds; NULL none */
+	ac_tier tier;                /* the decision's tier, counted in by_tier */
+	ac_target target;            /* counted in by_target */
+	bool fallback_used;
+	const char *fallback_reason; /* static */
+} ac_sched_proposal;
 
 struct ac_scheduler {
 	const ac_config *cfg;
@@ -25,11 +37,14 @@ struct ac_scheduler {
 	ac_sched_state *st;
 	ac_sched_endpoints *eps;
 	nng_socket events;           /* SUB to the registry's endpoint events */
-	ac_task_map flights;         /* task id -> endpoint id (malloc'ed) it was sent to */
+	ac_task_map proposals;       /* task id -> ac_sched_proposal, until its next event */
 	ac_route_endpoint *view;     /* scratch for the router, AC_MAX_ROUTE_ENDPOINTS */
 	uint64_t by_tier[AC_TIER_COUNT];
 	uint64_t by_target[AC_TARGET_COUNT];
 	uint64_t fallbacks;
+	uint64_t reevaluations;      /* waiting tasks routed again (stats: routing.reevaluations) */
+	ac_mpw notes;                /* pending notes for the queue, note_count of them */
+	uint32_t note_count;
 	int64_t down_since_ms;       /* wall: when the last healthy endpoint went, 0 = up */
 	bool is_alerting;
 	uint64_t alert_timer;
@@ -39,14 +54,32 @@ struct ac_scheduler {
 /* Routes a released task: into its target's lane (true), or onto the waiting list
  * with a pending reason and a fallback timer (false). */
 bool ac_sched_route_task(ac_scheduler *s, ac_pending *p);
-/* The decision for p going to the agent of fetch f now; false when p cannot go (its
- * endpoint vanished: p then waits). */
-bool ac_sched_decide(ac_scheduler *s, ac_pending *p, const char *agent_ollama_url, ac_mpw *w,
-    char *endpoint, size_t cap);
+/* Routes p (in its lane) for a proposal now: true with *d (borrowing endpoint strings
+ * from the view until the next endpoint event) and the scoring time; false when the
+ * view changed since p was queued for its target: p is then routed afresh (another
+ * lane, or the waiting list) and nobody is proposed to. */
+bool ac_sched_decide(ac_scheduler *s, ac_pending *p, ac_decision *d, int64_t *scoring_us);
+/* Makes d p's decision: notes the repo its endpoint serves, writes the decision map
+ * into w and publishes scheduler.route. */
+void ac_sched_emit_decision(ac_scheduler *s, const ac_pending *p, const ac_decision *d,
+    int64_t scoring_us, ac_mpw *w);
 /* A fallback timer fired. */
 void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id);
-/* Tries every waiting task again (an endpoint recovered, a slot freed, safety pass). */
-void ac_sched_reevaluate(ac_scheduler *s);
+/* Lets up to budget waiting tasks go that can now go at their own tier (a slot freed:
+ * 1), looking at the heads of the waiting groups only: O(budget x groups), never a walk
+ * of every waiting task. */
+void ac_sched_reevaluate(ac_scheduler *s, uint32_t budget);
+/* The same with the free slots of every usable endpoint as the budget (an endpoint
+ * recovered or registered, a snapshot, the safety pass). */
+void ac_sched_reevaluate_all(ac_scheduler *s);
+/* Tasks in flight per endpoint at most (endpoint_slots). */
+uint32_t ac_sched_slots(const ac_scheduler *s);
+/* sched_out.c */
+/* Notes for the queue why task id waits (reason; "" clears): pending_reason. */
+void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason);
+/* Sends the notes gathered so far (end of a batch, or a bound reached). Events need
+ * no help: ac_actor_publish gathers them already. */
+void ac_sched_flush(ac_scheduler *s);
 /* Registry event socket and snapshots. */
 void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size_t len);
 void ac_sched_on_snapshot(void *state, ac_call *call);
@@ -56,9 +89,32 @@ void ac_sched_check_alert(ac_scheduler *s);
 void ac_sched_on_alert_timer(ac_scheduler *s);
 /* route.explain against the live view. */
 void ac_sched_on_explain(void *state, ac_call *call);
-/* A task left its endpoint (finished, requeued, removed). */
-void ac_sched_release_flight(ac_scheduler *s, uint64_t task_id);
-/* Places p with a waiting agent if one can take it. */
+
+/* sched_propose.c */
+/* Places p (in its lane) with a waiting agent if one can take it: the endpoint first,
+ * then the agent next to it, else the longest-waiting one. */
 void ac_sched_try_place(ac_scheduler *s, ac_pending *p);
+/* Gives w the best task it can take now; false when there is none (w still waits). */
+bool ac_sched_serve_waiter(ac_scheduler *s, ac_waiter *w);
+/* Unlinks and frees w, cancelling its timer (its fetch is answered or goes nowhere). */
+void ac_sched_end_wait(ac_scheduler *s, ac_waiter *w);
+/* Takes the record of the proposal for task_id (NULL: none), freeing the endpoint
+ * slot it held (a waiting task may go). Caller owns it: ac_sched_proposal_free. */
+ac_sched_proposal *ac_sched_proposal_take(ac_scheduler *s, uint64_t task_id);
+/* p (queued again; pr may be NULL) after the proposal pr: at the generation proposed,
+ * the queue re-announced it untaken, so p keeps pr's fallback and is not counted again. */
+void ac_sched_proposal_back(ac_sched_proposal *pr, ac_pending *p);
+/* The queue refused the proposal of task_id at generation: uncounted, slot freed. */
+void ac_sched_proposal_refused(ac_scheduler *s, uint64_t task_id, uint32_t generation);
+void ac_sched_proposal_free(ac_sched_proposal *pr);
+
+/* sched_decode.c */
+/* A pending task from a queue task event (caller owns it and *caps), NULL on a bad
+ * spec or AC_ENOMEM. Strings of arena are copied. */
+ac_pending *ac_sched_pending_from(const ac_task_event *e, ac_arena *arena, ac_caps *caps);
+/* Copies a capability list (caller owns *out). AC_ENOMEM. */
+ac_err ac_sched_caps_copy(const ac_strs *in, ac_caps *out);
+/* Bit per ac_target named in targets (0: none named, i.e. all). */
+uint8_t ac_sched_targets_mask(const ac_strs *targets);
 
 #endif

@@ -1,44 +1,15 @@
 /* SPDX-License-Identifier: MIT
- * Scheduler view: classes of pending tasks and profiles of held fetches, each a small
+ * Scheduler view: classes of pending tasks (same capabilities and target), a small
  * array searched linearly (there are few distinct capability sets), with intrusive
- * FIFO lists inside. Ids and agents are found through hash maps.
+ * FIFO lanes per priority inside; ids are found through a hash map. Held fetches and
+ * their profiles are in sched_waiters.c, tasks waiting for an endpoint in sched_wait.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "queue/task_map.h"
-#include "scheduler/scheduler_state.h"
-
-typedef struct lane {
-	ac_pending *head, *tail;
-} lane;
-
-struct ac_sched_class {
-	ac_caps caps;
-	ac_target target;
-	lane lanes[AC_PRIO_COUNT];
-	size_t count;
-};
-
-struct ac_sched_profile {
-	ac_caps caps;
-	uint8_t targets; /* bit per ac_target; 0 = all */
-	ac_waiter *head, *tail;
-	size_t count;
-};
-
-struct ac_sched_state {
-	ac_sched_class **classes;
-	size_t class_count;
-	ac_sched_profile **profiles;
-	size_t profile_count;
-	ac_task_map tasks;   /* id -> ac_pending */
-	ac_task_map waiters; /* agent hash -> ac_waiter */
-	size_t waiter_count;
-	ac_pending *wait_head; /* tasks waiting for an endpoint */
-	size_t waiting_count;
-	uint64_t next_waiter_seq;
-};
+#include "scheduler/sched_wait.h"
+#include "scheduler/scheduler_state_int.h"
 
 void ac_caps_free(ac_caps *c)
 {
@@ -50,7 +21,7 @@ void ac_caps_free(ac_caps *c)
 	c->count = 0;
 }
 
-static bool caps_equal(const ac_caps *a, const ac_caps *b)
+bool ac_sched_caps_equal(const ac_caps *a, const ac_caps *b)
 {
 	if (a->count != b->count) {
 		return false;
@@ -63,41 +34,12 @@ static bool caps_equal(const ac_caps *a, const ac_caps *b)
 	return true;
 }
 
-/* True when have contains every item of need. */
-static bool caps_cover(const ac_caps *have, const ac_caps *need)
-{
-	for (uint32_t i = 0; i < need->count; i++) {
-		uint32_t j = 0;
-		while (j < have->count && strcmp(have->items[j], need->items[i]) != 0) {
-			j++;
-		}
-		if (j == have->count) {
-			return false;
-		}
-	}
-	return true;
-}
-
-static uint64_t hash_str(const char *p)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*p) {
-		h = (h ^ (uint8_t)*p++) * 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
-static bool waiter_is(const void *val, const void *ctx)
-{
-	return strcmp(((const ac_waiter *)val)->agent, ctx) == 0;
-}
-
 ac_err ac_sched_state_alloc(ac_sched_state **out)
 {
 	ac_sched_state *s = calloc(1, sizeof(*s));
 
-	if (s == NULL) {
+	if (s == NULL || ac_sched_waits_alloc(&s->waits) != AC_OK) {
+		free(s);
 		return AC_ENOMEM;
 	}
 	ac_task_map_init(&s->tasks);
@@ -113,14 +55,6 @@ static void free_pending(ac_pending *p)
 	free(p);
 }
 
-void ac_waiter_free(ac_waiter *w)
-{
-	if (w != NULL) {
-		free(w->fetch);
-		free(w);
-	}
-}
-
 void ac_sched_state_free(ac_sched_state *s)
 {
 	if (s == NULL) {
@@ -131,21 +65,14 @@ void ac_sched_state_free(ac_sched_state *s)
 			free_pending(s->tasks.slots[i].val);
 		}
 	}
-	for (size_t i = 0; i < s->waiters.cap; i++) {
-		ac_waiter_free(s->waiters.slots[i].val);
-	}
 	for (size_t i = 0; i < s->class_count; i++) {
 		ac_caps_free(&s->classes[i]->caps);
 		free(s->classes[i]);
 	}
-	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_caps_free(&s->profiles[i]->caps);
-		free(s->profiles[i]);
-	}
+	ac_sched_profiles_free(s);
+	ac_sched_waits_free(s->waits);
 	free(s->classes);
-	free(s->profiles);
 	ac_task_map_fini(&s->tasks);
-	ac_task_map_fini(&s->waiters);
 	free(s);
 }
 
@@ -153,15 +80,23 @@ void ac_sched_state_free(ac_sched_state *s)
 
 /* Finds or creates the class of (caps, target); caps is taken when a class is made,
  * freed otherwise. */
-static ac_sched_class *class_for(ac_sched_state *s, ac_caps *caps, ac_target target)
+static ac_sched_class *find_class(ac_sched_state *s, const ac_caps *caps, ac_target target)
 {
-	ac_sched_class *c, **grown;
-
 	for (size_t i = 0; i < s->class_count; i++) {
-		if (s->classes[i]->target == target && caps_equal(&s->classes[i]->caps, caps)) {
-			ac_caps_free(caps);
+		if (s->classes[i]->target == target && ac_sched_caps_equal(&s->classes[i]->caps, caps)) {
 			return s->classes[i];
 		}
+	}
+	return NULL;
+}
+
+static ac_sched_class *class_for(ac_sched_state *s, ac_caps *caps, ac_target target)
+{
+	ac_sched_class *c = find_class(s, caps, target), **grown;
+
+	if (c != NULL) {
+		ac_caps_free(caps);
+		return c;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (grown = realloc(s->classes, (s->class_count + 1) * sizeof(*grown))) == NULL) {
@@ -190,6 +125,9 @@ void ac_sched_release(ac_sched_state *s, ac_pending *p)
 	(void)s;
 	if (p->in_lane) {
 		return;
+	}
+	if (l->head != NULL && before(p, l->head)) {
+		at = NULL; /* older than all: a task given back re-enters at the front in O(1) */
 	}
 	while (at != NULL && before(p, at)) { /* normally the tail: O(1) */
 		at = at->prev;
@@ -264,13 +202,15 @@ static ac_err copy_caps(const ac_caps *from, ac_caps *to)
 ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
 {
 	ac_sched_class *c;
-	ac_caps caps;
+	ac_caps caps = { 0 };
 
 	if (p->cls->target == target) {
 		p->target = target;
 		return AC_OK;
 	}
-	if (copy_caps(&p->cls->caps, &caps) != AC_OK || (c = class_for(s, &caps, target)) == NULL) {
+	/* a burst of fallbacks moves many tasks: copy the capabilities only for a new class */
+	if ((c = find_class(s, &p->cls->caps, target)) == NULL &&
+	    (copy_caps(&p->cls->caps, &caps) != AC_OK || (c = class_for(s, &caps, target)) == NULL)) {
 		ac_caps_free(&caps);
 		return AC_ENOMEM;
 	}
@@ -280,51 +220,28 @@ ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
 	return AC_OK;
 }
 
-void ac_sched_wait(ac_sched_state *s, ac_pending *p)
+ac_err ac_sched_wait(ac_sched_state *s, ac_pending *p)
 {
 	if (p->is_waiting) {
-		return;
+		return AC_OK;
 	}
 	unlink_pending(p);
-	p->wait_prev = NULL;
-	p->wait_next = s->wait_head;
-	if (s->wait_head != NULL) {
-		s->wait_head->wait_prev = p;
-	}
-	s->wait_head = p;
-	p->is_waiting = true;
-	s->waiting_count++;
+	return ac_sched_waits_add(s->waits, p);
 }
 
 void ac_sched_unwait(ac_sched_state *s, ac_pending *p)
 {
-	if (!p->is_waiting) {
-		return;
-	}
-	if (p->wait_prev != NULL) {
-		p->wait_prev->wait_next = p->wait_next;
-	} else {
-		s->wait_head = p->wait_next;
-	}
-	if (p->wait_next != NULL) {
-		p->wait_next->wait_prev = p->wait_prev;
-	}
-	p->wait_prev = p->wait_next = NULL;
-	p->is_waiting = false;
-	s->waiting_count--;
+	ac_sched_waits_remove(s->waits, p);
 }
 
-void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx)
+void ac_sched_each_wait_head(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx)
 {
-	for (ac_pending *p = s->wait_head, *next; p != NULL; p = next) {
-		next = p->wait_next;
-		fn(ctx, p);
-	}
+	ac_sched_waits_each_head(s->waits, fn, ctx);
 }
 
 size_t ac_sched_waiting_count(const ac_sched_state *s)
 {
-	return s->waiting_count;
+	return ac_sched_waits_count(s->waits);
 }
 
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
@@ -350,99 +267,7 @@ size_t ac_sched_task_count(const ac_sched_state *s)
 	return s->tasks.count;
 }
 
-/* ---- profiles and waiters ---- */
-
-static ac_sched_profile *profile_for(ac_sched_state *s, ac_caps *caps, uint8_t targets)
-{
-	ac_sched_profile *p, **grown;
-
-	for (size_t i = 0; i < s->profile_count; i++) {
-		if (s->profiles[i]->targets == targets && caps_equal(&s->profiles[i]->caps, caps)) {
-			ac_caps_free(caps);
-			return s->profiles[i];
-		}
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (grown = realloc(s->profiles, (s->profile_count + 1) * sizeof(*grown))) == NULL) {
-		free(p);
-		return NULL;
-	}
-	p->caps = *caps;
-	*caps = (ac_caps){ 0 };
-	p->targets = targets;
-	s->profiles = grown;
-	s->profiles[s->profile_count++] = p;
-	return p;
-}
-
-ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets)
-{
-	ac_sched_profile *p = profile_for(s, caps, targets);
-
-	if (p == NULL || ac_task_map_put(&s->waiters, hash_str(w->agent), w) != AC_OK) {
-		return AC_ENOMEM;
-	}
-	w->prof = p;
-	w->seq = ++s->next_waiter_seq;
-	w->next = NULL;
-	w->prev = p->tail;
-	if (p->tail) {
-		p->tail->next = w;
-	} else {
-		p->head = w;
-	}
-	p->tail = w;
-	p->count++;
-	s->waiter_count++;
-	return AC_OK;
-}
-
-ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent)
-{
-	return ac_task_map_find(&s->waiters, hash_str(agent), waiter_is, agent);
-}
-
-void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w)
-{
-	ac_sched_profile *p = w->prof;
-
-	ac_task_map_remove(&s->waiters, hash_str(w->agent), waiter_is, w->agent);
-	if (w->prev) {
-		w->prev->next = w->next;
-	} else {
-		p->head = w->next;
-	}
-	if (w->next) {
-		w->next->prev = w->prev;
-	} else {
-		p->tail = w->prev;
-	}
-	w->prev = w->next = NULL;
-	p->count--;
-	s->waiter_count--;
-}
-
-void ac_sched_each_waiter(ac_sched_state *s, void (*fn)(void *ctx, ac_waiter *w), void *ctx)
-{
-	for (size_t i = 0; i < s->profile_count; i++) {
-		for (ac_waiter *w = s->profiles[i]->head, *next; w != NULL; w = next) {
-			next = w->next;
-			fn(ctx, w);
-		}
-	}
-}
-
-size_t ac_sched_waiter_count(const ac_sched_state *s)
-{
-	return s->waiter_count;
-}
-
 /* ---- matching ---- */
-
-static bool profile_takes(const ac_sched_profile *p, const ac_sched_class *c)
-{
-	return (p->targets == 0 || (p->targets & (1u << c->target))) && caps_cover(&p->caps, &c->caps);
-}
 
 static ac_pending *class_head(const ac_sched_class *c)
 {
@@ -461,7 +286,7 @@ ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w)
 	for (size_t i = 0; i < s->class_count; i++) {
 		ac_sched_class *c = s->classes[i];
 		ac_pending *h;
-		if (c->count == 0 || !profile_takes(w->prof, c) || (h = class_head(c)) == NULL) {
+		if (c->count == 0 || !ac_sched_profile_takes(w->prof, c) || (h = class_head(c)) == NULL) {
 			continue;
 		}
 		if (best == NULL || h->priority < best->priority ||
@@ -470,28 +295,4 @@ ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w)
 		}
 	}
 	return best;
-}
-
-ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p)
-{
-	ac_waiter *best = NULL, *avoided = NULL;
-
-	/* each profile's FIFO head that may take p; the longest-waiting of those wins */
-	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_sched_profile *prof = s->profiles[i];
-		if (prof->count == 0 || !profile_takes(prof, p->cls)) {
-			continue;
-		}
-		for (ac_waiter *w = prof->head; w != NULL; w = w->next) {
-			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
-				avoided = w; /* only if nobody else can */
-				continue;
-			}
-			if (best == NULL || w->seq < best->seq) {
-				best = w;
-			}
-			break;
-		}
-	}
-	return best != NULL ? best : avoided;
 }

@@ -18,6 +18,7 @@
 
 typedef struct ac_sched_class ac_sched_class;
 typedef struct ac_sched_profile ac_sched_profile;
+struct ac_wait_group;
 
 /* A capability list, owned: count strings, NUL-terminated. */
 typedef struct ac_caps {
@@ -41,10 +42,13 @@ typedef struct ac_pending {
 	unsigned allowed_targets;    /* bit per ac_target from the task's targets; 0 = all */
 	const char *pending_reason;  /* why it waits for an endpoint (static), NULL */
 	bool fallback_used;          /* routed one tier up after its wait */
+	bool is_counted;             /* its decision is in the routing counters already */
 	const char *fallback_reason; /* static, with fallback_used */
 	int64_t waiting_since_ms;    /* monotonic, when it started waiting */
 	uint64_t fallback_timer;     /* pending fallback timer, 0 none */
-	struct ac_pending *wait_prev, *wait_next; /* the waiting list (state's) */
+	/* the waiting list's (sched_wait.h) */
+	struct ac_pending *wait_prev, *wait_next;
+	struct ac_wait_group *wait_group;
 	bool is_waiting;
 	char avoid[129];             /* agent to avoid when another is idle, "" none */
 	uint64_t delay_timer;        /* pending not_before timer, 0 none */
@@ -56,6 +60,7 @@ typedef struct ac_pending {
 
 typedef struct ac_waiter {
 	char agent[129];
+	char endpoint[300];          /* the endpoint its agent's ollama_url names, "" none */
 	ac_env env;                  /* the fetch's reply handle and pipe */
 	uint8_t *fetch;              /* the AC_MSG_FETCH body, owned (sent back with ASSIGN) */
 	size_t fetch_len;
@@ -64,6 +69,7 @@ typedef struct ac_waiter {
 	uint64_t seq;                /* arrival order across profiles */
 	ac_sched_profile *prof;
 	struct ac_waiter *prev, *next;
+	struct ac_waiter *near_prev, *near_next; /* the profile's waiters next to endpoint */
 } ac_waiter;
 
 typedef struct ac_sched_state ac_sched_state;
@@ -86,15 +92,18 @@ size_t ac_sched_task_count(const ac_sched_state *s);
 
 /* Moves p to the class of target (same capabilities); out of its lane if it was in. */
 ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target);
-/* The waiting list: tasks whose tier has no endpoint yet (not in any lane). */
-void ac_sched_wait(ac_sched_state *s, ac_pending *p);
+/* The waiting list: tasks whose tier has no endpoint yet (taken out of their lane),
+ * grouped by how they route (sched_wait.h). AC_ENOMEM: p then waits nowhere. */
+ac_err ac_sched_wait(ac_sched_state *s, ac_pending *p);
 void ac_sched_unwait(ac_sched_state *s, ac_pending *p);
-/* Calls fn for each waiting task (fn may unwait or drop it). */
-void ac_sched_each_waiting(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx);
+/* Calls fn for the first waiting task of each group an endpoint can unblock (fn must
+ * not change the waiting list): if that task cannot go, no task of its group can. */
+void ac_sched_each_wait_head(ac_sched_state *s, void (*fn)(void *ctx, ac_pending *p), void *ctx);
 size_t ac_sched_waiting_count(const ac_sched_state *s);
 
 /* --- held fetches --- */
-/* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken. */
+/* Adds w (taking ownership) under the profile of (caps, targets mask); caps taken.
+ * w->agent and w->endpoint must be set. AC_ENOMEM (then w is still the caller's). */
 ac_err ac_sched_add_waiter(ac_sched_state *s, ac_waiter *w, ac_caps *caps, uint8_t targets);
 ac_waiter *ac_sched_find_waiter(ac_sched_state *s, const char *agent);
 /* Unlinks w (caller owns it afterwards; free with ac_waiter_free). */
@@ -109,6 +118,12 @@ size_t ac_sched_waiter_count(const ac_sched_state *s);
 ac_pending *ac_sched_best_task(ac_sched_state *s, const ac_waiter *w);
 /* The longest-waiting fetch that can take p (avoiding p->avoid when another can), or NULL. */
 ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p);
+/* The longest-waiting fetch next to endpoint (its agent's ollama_url names it, exact
+ * id) that can take p and is not p->avoid, or NULL (DESIGN §5.5 agent choice). Looks
+ * only at the fetches next to endpoint in the profiles that take p's class. */
+ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, const char *endpoint);
+/* Whether w's profile takes p's class (capabilities and target). */
+bool ac_sched_waiter_takes(const ac_waiter *w, const ac_pending *p);
 
 void ac_caps_free(ac_caps *c);
 

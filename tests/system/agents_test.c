@@ -555,6 +555,39 @@ Test(agents, an_agent_with_a_task_is_not_given_a_second_one, .timeout = 30)
 	cr_assert_leq(in_flight, 1, "agent 'solo' holds %d tasks at once", in_flight);
 }
 
+/* Each task's routing decision counts once (routing.by_tier, by_target, fallbacks): a
+ * task proposed to a busy agent is given back by the queue (conflict) and goes to the
+ * next agent with the decision it had, neither counted again nor falling back again. */
+Test(agents, a_task_given_back_by_a_busy_agent_is_counted_once, .timeout = 30)
+{
+	uint64_t t1, t2;
+	ac_reply *r;
+
+	boot(NULL); /* fallback_wait_ms 0: a standard task falls back to claude at once */
+	ac_ts_hello(cli, "solo", "");
+	t1 = ac_ts_submit(cli, "\"description\":\"fix typo in readme\"");
+	cr_assert_eq(ac_ts_fetch(cli, "solo", 1000, true, NULL), t1);
+	t2 = ac_ts_submit(cli, "\"description\":\"add a settings page field for notifications\"");
+	ac_ts_expect_err(ac_ts_call(cli, "{\"op\":\"agent.fetch\",\"agent_id\":\"solo\","
+	                                 "\"wait_ms\":300,\"accept\":true}"),
+	    AC_ECONFLICT, "agent_id", "a busy agent's fetch");
+	ac_ts_hello(cli, "next", "");
+	r = ac_ts_fetch_reply(cli, "next", 1000, true);
+	cr_assert(ac_ts_has_task(r), "the given-back task did not go to the next agent");
+	cr_assert_eq(ac_ts_u64(r, "task.id"), t2);
+	ac_ts_expect_str(r, "task.routing_decision.fallback_reason", "no_healthy_ollama_endpoints");
+	ac_reply_free(r);
+	r = ac_ts_call(cli, "{\"op\":\"stats\"}");
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.trivial"), 1);
+	cr_assert_eq(ac_ts_u64(r, "routing.by_tier.complex"), 1, "t2 counted %llu times",
+	    ULL(ac_ts_u64(r, "routing.by_tier.complex")));
+	cr_assert_eq(ac_ts_u64(r, "routing.by_target.claude"), 1);
+	cr_assert_eq(ac_ts_u64(r, "routing.fallbacks"), 1, "t2 fell back %llu times",
+	    ULL(ac_ts_u64(r, "routing.fallbacks")));
+	ac_reply_free(r);
+}
+
 /* ---- order and delay ---- */
 
 Test(agents, dispatch_order_is_priority_then_fifo, .timeout = 30)

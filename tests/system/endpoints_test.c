@@ -40,9 +40,11 @@ static void teardown(void)
 {
 	unsigned bad = sub != NULL ? ac_tsub_bad_frames(sub) : 0;
 
-	ac_tsub_close(sub);
 	ac_client_close(cli);
 	ac_ts_cleanup(&srv);
+	/* after the server: nng 1.5.2's nng_close on a SUB whose PUB peer is still up now
+	 * and then never returns (nng #1543; reference/nng-notes.md §5) */
+	ac_tsub_close(sub);
 	for (int i = 0; i < MAX_FAKES; i++) {
 		fake_ollama_free(fakes[i]);
 	}

@@ -243,6 +243,48 @@ Test(scheduler_state, best_waiter_is_the_longest_waiting_across_profiles)
 	    ac_sched_best_waiter(st, p)->agent);
 }
 
+/* Like add_waiter, with the endpoint its agent's ollama_url names. */
+static ac_waiter *add_near(const char *agent, const char *endpoint, ac_caps caps)
+{
+	ac_waiter *w = calloc(1, sizeof(*w));
+
+	cr_assert_not_null(w);
+	snprintf(w->agent, sizeof(w->agent), "%s", agent);
+	snprintf(w->endpoint, sizeof(w->endpoint), "%s", endpoint);
+	cr_assert_eq(ac_sched_add_waiter(st, w, &caps, 0), AC_OK);
+	return w;
+}
+
+/* DESIGN 5.5 agent choice for ollama: among the fetches that can take the task, the
+ * longest-waiting one whose endpoint is exactly the chosen one; none, NULL. */
+Test(scheduler_state, best_waiter_near_is_the_longest_waiting_capable_one_at_that_endpoint)
+{
+	ac_pending *p = add_task(1, AC_PRIO_NORMAL, 10, AC_TARGET_OLLAMA, CAPS("x"));
+	ac_waiter *far, *near1, *near2, *near3;
+
+	far = add_near("far", "10.0.0.2:11434", CAPS("x"));
+	add_near("cannot", "10.0.0.1:11434", NO_CAPS);          /* at the endpoint, lacks x */
+	add_near("prefix", "10.0.0.1:1143", CAPS("x"));         /* not an exact match */
+	near1 = add_near("near1", "10.0.0.1:11434", CAPS("x"));
+	near2 = add_near("near2", "10.0.0.1:11434", CAPS("x", "y")); /* another profile */
+	cr_assert_eq(ac_sched_best_waiter(st, p), far, "the longest-waiting one overall");
+	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near1);
+	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.2:11434"), far);
+	cr_assert_null(ac_sched_best_waiter_near(st, p, "10.0.0.3:11434"));
+	snprintf(p->avoid, sizeof(p->avoid), "near1");
+	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near2, "near1 is avoided");
+	p->avoid[0] = '\0';
+	remove_waiter(near1);
+	near3 = add_near("near3", "10.0.0.1:11434", CAPS("x"));
+	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near2);
+	remove_waiter(near2);
+	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near3);
+	remove_waiter(near3);
+	cr_assert_null(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"));
+	cr_assert(ac_sched_waiter_takes(far, p));
+	cr_assert_not(ac_sched_waiter_takes(ac_sched_find_waiter(st, "cannot"), p));
+}
+
 Test(scheduler_state, avoided_agent_is_skipped_when_another_can_take_it)
 {
 	ac_pending *p = add_task(1, AC_PRIO_NORMAL, 10, AC_TARGET_SIDECAR, NO_CAPS);
