@@ -12,44 +12,14 @@
 #include <criterion/criterion.h>
 
 #include "endpoint_util.h"
-#include "fake_ollama.h"
-#include "telemetry_sub.h"
-#include "test_server.h"
+#include "ep_server_fixture.h"
 
 #define ULL(x) ((unsigned long long)(x))
 #define GIB 1073741824ULL
-#define MAX_FAKES 4
-
-static ac_test_server srv;
-static ac_client *cli;
-static ac_tsub *sub;
-static fake_ollama *fakes[MAX_FAKES];
 
 static const char *const models2[] = { "qwen2.5-coder:7b", "llama3.2:3b" };
 /* Probes every 200 ms: two failures take about 400 ms. */
 static const char *const fast[] = { "--set", "health_interval_ms=200", NULL };
-
-static void boot(const char *const *extra)
-{
-	cr_assert(ac_ts_start(&srv, extra));
-	cli = ac_ts_client(&srv);
-	cr_assert_not_null(sub = ac_tsub_open(srv.pub, NULL), "subscribe to %s", srv.pub);
-}
-
-static void teardown(void)
-{
-	unsigned bad = sub != NULL ? ac_tsub_bad_frames(sub) : 0;
-
-	ac_client_close(cli);
-	ac_ts_cleanup(&srv);
-	/* after the server: nng 1.5.2's nng_close on a SUB whose PUB peer is still up now
-	 * and then never returns (nng #1543; reference/nng-notes.md §5) */
-	ac_tsub_close(sub);
-	for (int i = 0; i < MAX_FAKES; i++) {
-		fake_ollama_free(fakes[i]);
-	}
-	cr_expect_eq(bad, 0, "%u telemetry frames were not `topic NUL map{ts_ms, seq}`", bad);
-}
 
 TestSuite(endpoints, .fini = teardown);
 
