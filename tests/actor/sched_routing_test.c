@@ -49,8 +49,10 @@ static void send_stds(uint64_t first, size_t n, const char *model)
 /* An agent that runs ollama tasks takes one now (its fetch answered by a proposal). */
 static assign_rec take_one(const char *agent, uint64_t corr)
 {
+	size_t before = assign_count(); /* before the fetch: its assignment may come at once */
+
 	send_fetch((fetch){ .agent = agent, .corr_id = corr, .wait_ms = 10000, .targets = OLLAMA });
-	return wait_assign(assign_count() + 1);
+	return wait_assign(before + 1);
 }
 
 /* ---- a freed slot (DESIGN §5.5 cost: an event touches only what it can unblock) ---- */
