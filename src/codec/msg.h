@@ -72,7 +72,10 @@ typedef enum ac_msg_type {
 	AC_MSG_ASSIGN_REJECTED,    /* queue -> scheduler: proposal refused, env = the fetch's */
 	AC_MSG_TASK_EVENTS,        /* queue -> scheduler: tasks queued / removed */
 	AC_MSG_AGENT_NOTES,        /* queue -> registry: agents seen, their task state */
-	AC_MSG_AGENT_GONE,         /* registry -> queue, scheduler: offline or bye */
+	AC_MSG_AGENT_GONE,         /* registry -> queue, scheduler: offline or bye; with a
+				    * reply handle (bye) the scheduler answers it */
+	AC_MSG_AGENT_CHANGED,      /* registry -> scheduler: hello changed the profile: drop
+				    * the cached fetch, pass the hello on to the queue */
 	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
 	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why a queued task waits ({id, reason}) */

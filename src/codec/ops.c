@@ -75,7 +75,8 @@ static const ac_op_desc ops[] = {
 	    &ac_req_agent_hello_schema },
 	{ "agent.heartbeat", AC_MSG_OP_AGENT_HEARTBEAT, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
 	    &ac_req_agent_heartbeat_schema },
-	{ "agent.fetch", AC_MSG_OP_AGENT_FETCH, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
+	/* the scheduler serves it from its cached profile, else passes it to the registry */
+	{ "agent.fetch", AC_MSG_OP_AGENT_FETCH, AC_ACTOR_SCHEDULER, AGENT_ROLES, true,
 	    &ac_req_agent_fetch_schema },
 	{ "agent.bye", AC_MSG_OP_AGENT_BYE, AC_ACTOR_REGISTRY, AGENT_ROLES, true,
 	    &ac_req_agent_only_schema },

@@ -489,7 +489,8 @@ void ac_queue_on_progress(void *state, ac_call *call)
 }
 
 /* Complete with fetch_wait_ms: once committed, the request goes on as an agent.fetch
- * through the registry (which knows the agent's profile); its answer is the reply. */
+ * to the scheduler (which asks the registry for the agent's profile when it has none
+ * cached for this connection); its answer is the reply. */
 static void hold_fetch(ac_queue *q, ac_call *call, const ac_req_task_fenced *r)
 {
 	ac_env env = call->env;
@@ -505,12 +506,12 @@ static void hold_fetch(ac_queue *q, ac_call *call, const ac_req_task_fenced *r)
 	ac_mpw_u64(&w, r->fetch_wait_ms.v);
 	ac_mpw_key(&w, "accept");
 	ac_mpw_bool(&w, r->accept.set && r->accept.v);
-	/* a held message to the registry that carries the request's reply handle */
+	/* a held message to the scheduler that carries the request's reply handle */
 	off = q->held_count;
 	ac_queue_hold_reply(q, &call->env, &w, true);
 	if (q->held_count > off) {
 		q->held[off].env = env;
-		q->held[off].to = AC_ACTOR_REGISTRY;
+		q->held[off].to = AC_ACTOR_SCHEDULER;
 	}
 	ac_mpw_fini(&w);
 }

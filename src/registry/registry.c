@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * Registry actor, agent part. Every agent request it sees (hello, heartbeat, fetch,
- * bye) and every note from the queue (accept, progress, complete, fail) refreshes
- * last_seen; a periodic sweep turns silent agents offline and has their tasks reclaimed.
+ * bye) and every note from the queue (accept, progress, complete, fail) or from the
+ * scheduler (fetches it served from its cached profile) refreshes last_seen; a periodic
+ * sweep turns silent agents offline and has their tasks reclaimed. Every change of an
+ * agent's profile or liveness reaches the scheduler, which caches the profile.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +45,11 @@ static void publish_agent(ac_registry *r, const char *topic, const ac_agent *a,
 	ac_mpw_fini(&w);
 }
 
-/* Tells queue (reclaim its tasks) and scheduler (drop its fetch) that a is gone. */
-static void announce_gone(ac_registry *r, ac_agent *a, const char *topic, const char *reason)
+/* Tells queue (reclaim its tasks) and scheduler (drop its fetch and cached profile)
+ * that a is gone. With reply (bye), the scheduler answers it: an agent fetching again
+ * after that reply cannot be served from the profile it dropped. */
+static void announce_gone(ac_registry *r, ac_agent *a, const char *topic, const char *reason,
+    const ac_env *reply)
 {
 	ac_mpw w;
 
@@ -53,7 +58,11 @@ static void announce_gone(ac_registry *r, ac_agent *a, const char *topic, const 
 	ac_mpw_key(&w, "agent_id");
 	ac_mpw_cstr(&w, a->id);
 	ac_actor_tell(r->actor, AC_ACTOR_QUEUE, AC_MSG_AGENT_GONE, &w);
-	ac_actor_tell(r->actor, AC_ACTOR_SCHEDULER, AC_MSG_AGENT_GONE, &w);
+	if (reply != NULL) {
+		ac_actor_forward(r->actor, AC_ACTOR_SCHEDULER, reply, AC_MSG_AGENT_GONE, &w);
+	} else {
+		ac_actor_tell(r->actor, AC_ACTOR_SCHEDULER, AC_MSG_AGENT_GONE, &w);
+	}
 	ac_mpw_fini(&w);
 	publish_agent(r, topic, a, reason);
 	ac_log(AC_LOG_INFO, "registry", "agent_gone", "agent=%s reason=%s", a->id, reason);
@@ -73,14 +82,15 @@ static ac_agent *online_agent(ac_registry *r, ac_call *call, ac_str id)
 	return a;
 }
 
-static void forward_agent_only(ac_registry *r, ac_call *call, ac_msg_type type, const ac_agent *a)
+static void forward_agent_only(ac_registry *r, ac_call *call, ac_actor_id to, ac_msg_type type,
+    const ac_agent *a)
 {
 	ac_mpw *w = ac_actor_scratch(call->actor);
 
 	ac_mpw_map(w, 1);
 	ac_mpw_key(w, "agent_id");
 	ac_mpw_cstr(w, a->id);
-	ac_actor_forward(r->actor, AC_ACTOR_QUEUE, &call->env, type, w);
+	ac_actor_forward(r->actor, to, &call->env, type, w);
 }
 
 static void on_hello(void *state, ac_call *call)
@@ -121,7 +131,9 @@ static void on_hello(void *state, ac_call *call)
 		a->connected_at_ms = a->last_seen_ms;
 		publish_agent(r, "agent.joined", a, NULL);
 	}
-	forward_agent_only(r, call, AC_MSG_HELLO_FWD, a);
+	/* through the scheduler, which drops the fetch it cached with the old profile
+	 * before the queue answers the hello */
+	forward_agent_only(r, call, AC_ACTOR_SCHEDULER, AC_MSG_AGENT_CHANGED, a);
 }
 
 static void on_heartbeat(void *state, ac_call *call)
@@ -132,7 +144,7 @@ static void on_heartbeat(void *state, ac_call *call)
 
 	if (a != NULL) {
 		ac_registry_agent_resources(r, a, req->resources);
-		forward_agent_only(r, call, AC_MSG_HEARTBEAT_FWD, a);
+		forward_agent_only(r, call, AC_ACTOR_QUEUE, AC_MSG_HEARTBEAT_FWD, a);
 	}
 }
 
@@ -189,8 +201,7 @@ static void on_bye(void *state, ac_call *call)
 	}
 	a->state = AC_AGENT_OFFLINE;
 	a->current_task = 0;
-	announce_gone(r, a, "agent.left", "bye");
-	ac_actor_reply_ok(call->actor, &call->env);
+	announce_gone(r, a, "agent.left", "bye", &call->env);
 }
 
 static void write_agent(ac_mpw *w, const ac_agent *a)
@@ -245,7 +256,8 @@ static const struct {
 	{ "working", AC_AGENT_WORKING },
 };
 
-/* The queue's notes: agents were active, and their task state changed. */
+/* The queue's notes (agents were active, and their task state changed) and the
+ * scheduler's (agents fetched; no state). */
 static void on_notes(void *state, ac_call *call)
 {
 	ac_registry *r = state;
@@ -282,7 +294,7 @@ static void on_pipe_closed(void *state, ac_call *call)
 		if (a->state != AC_AGENT_OFFLINE && a->pipe_id == call->env.pipe_id) {
 			a->state = AC_AGENT_OFFLINE;
 			a->current_task = 0;
-			announce_gone(r, a, "agent.offline", "connection_closed");
+			announce_gone(r, a, "agent.offline", "connection_closed", NULL);
 		}
 	}
 }
@@ -326,7 +338,7 @@ static void on_stats(void *state, ac_call *call)
 
 static void went_offline(void *ctx, ac_agent *a)
 {
-	announce_gone(ctx, a, "agent.offline", "timeout");
+	announce_gone(ctx, a, "agent.offline", "timeout", NULL);
 }
 
 static int64_t sweep_every_ms(const ac_registry *r)

@@ -2,7 +2,9 @@
  * What the scheduler tells the queue in bulk: pending notes are gathered while a batch
  * of messages and timers is handled and leave together when it ends (or when a bound is
  * reached), so that a burst of waits or fallbacks costs a few inter-actor messages, not
- * one per task. Order is kept. (Telemetry events are gathered by ac_actor_publish.)
+ * one per task. Order is kept. The same goes for the liveness notes of agents whose
+ * fetches the scheduler served itself (to the registry). (Telemetry events are gathered
+ * by ac_actor_publish.)
  */
 #include "scheduler/scheduler_int.h"
 
@@ -18,26 +20,31 @@ void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
 	}
 }
 
-static void flush_notes(ac_scheduler *s)
+/* Sends one message of {key: [items]} built from the n items in w, and empties w. */
+static void send_list(ac_scheduler *s, ac_actor_id to, ac_msg_type type, const char *key,
+    ac_mpw *w, uint32_t *n)
 {
 	ac_mpw m;
 
+	if (*n == 0) {
+		return;
+	}
 	ac_mpw_init(&m);
 	ac_mpw_map(&m, 1);
-	ac_mpw_key(&m, "tasks");
-	ac_mpw_array(&m, s->note_count);
-	ac_mpw_raw(&m, ac_mpw_data(&s->notes), ac_mpw_len(&s->notes));
-	if (s->notes.err == AC_OK) {
-		ac_actor_tell(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, &m);
+	ac_mpw_key(&m, key);
+	ac_mpw_array(&m, *n);
+	ac_mpw_raw(&m, ac_mpw_data(w), ac_mpw_len(w));
+	if (w->err == AC_OK) {
+		ac_actor_tell(s->actor, to, type, &m);
 	}
 	ac_mpw_fini(&m);
-	ac_mpw_reset(&s->notes);
-	s->note_count = 0;
+	ac_mpw_reset(w);
+	*n = 0;
 }
 
 void ac_sched_flush(ac_scheduler *s)
 {
-	if (s->note_count > 0) {
-		flush_notes(s);
-	}
+	send_list(s, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes, &s->note_count);
+	/* agents whose fetches the cached profiles served (sched_agents.c) */
+	send_list(s, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &s->seen, &s->seen_count);
 }

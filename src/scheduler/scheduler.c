@@ -166,9 +166,52 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 	}
 }
 
+/* The registry's fetch: its profile part is kept for the agent's next fetches on the
+ * same connection (sched_agents.c). */
 static void on_fetch(void *state, ac_call *call)
 {
-	hold_fetch(state, &call->env, (ac_fetch_msg *)call->req, call->body, call->body_len);
+	ac_fetch_msg *f = (ac_fetch_msg *)call->req;
+
+	ac_sched_agents_put(state, f->agent_id, call->env.pipe_id, call->body, call->body_len);
+	hold_fetch(state, &call->env, f, call->body, call->body_len);
+}
+
+/* agent.fetch, from the gateway or from the queue after task.complete: built from the
+ * cached profile when this connection fetched through the registry before and nothing
+ * changed since, else passed on to the registry unchanged (which checks the agent is
+ * online and sends the AC_MSG_FETCH back). */
+static void on_agent_fetch(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	const ac_req_agent_fetch *req = call->req;
+	ac_sched_agent *ag = ac_sched_agents_find(s, req->agent_id, call->env.pipe_id);
+	ac_fetch_msg *f = ac_arena_alloc(call->arena, sizeof(*f));
+
+	if (ag == NULL || f == NULL ||
+	    ac_schema_decode_bytes(&ac_fetch_msg_schema, ag->fetch, ag->fetch_len, f, call->arena,
+	        NULL) != AC_OK) {
+		ac_actor_send(s->actor, AC_ACTOR_REGISTRY, &call->env, call->body, call->body_len);
+		return;
+	}
+	f->wait_ms = (ac_uint){ req->wait_ms.set ? req->wait_ms.v : 0, true };
+	f->accept = (ac_flag){ req->accept.set && req->accept.v, true };
+	f->deadline_ms = (ac_int){ 0, false };
+	ac_sched_agents_seen(s, ag);
+	hold_fetch(s, &call->env, f, NULL, 0);
+}
+
+/* hello changed the agent's profile: its cached fetch goes before the hello's answer
+ * can reach the agent (the hello passes here first), so no later fetch of it sees the
+ * old profile. */
+static void on_agent_changed(void *state, ac_call *call)
+{
+	ac_scheduler *s = state;
+	const ac_req_agent_only *m = call->req;
+	ac_env env = call->env;
+
+	ac_sched_agents_drop(s, m->agent_id);
+	env.type = AC_MSG_HELLO_FWD;
+	ac_actor_send(s->actor, AC_ACTOR_QUEUE, &env, call->body, call->body_len);
 }
 
 /* The queue refused a proposal (the task moved on): its decision leaves the counters,
@@ -201,10 +244,12 @@ static void on_agent_gone(void *state, ac_call *call)
 	char agent[129];
 	ac_waiter *w = ac_sched_find_waiter(s->st, ac_str_cpy(agent, sizeof(agent), m->agent_id));
 
+	ac_sched_agents_drop(s, m->agent_id);
 	if (w != NULL) {
 		reply_no_task(s, &w->env);
 		ac_sched_end_wait(s, w);
 	}
+	ac_actor_reply_ok(s->actor, &call->env); /* bye: answered once its cache is gone */
 }
 
 typedef struct pipe_ctx {
@@ -359,6 +404,8 @@ static void on_drained(void *state, ac_actor *a)
 static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_TASK_EVENTS] = { on_task_events, &ac_task_events_msg_schema },
 	[AC_MSG_FETCH] = { on_fetch, &ac_fetch_msg_schema },
+	[AC_MSG_OP_AGENT_FETCH] = { on_agent_fetch, &ac_req_agent_fetch_schema },
+	[AC_MSG_AGENT_CHANGED] = { on_agent_changed, &ac_req_agent_only_schema },
 	[AC_MSG_ASSIGN_REJECTED] = { on_rejected, &ac_assign_msg_schema },
 	[AC_MSG_AGENT_GONE] = { on_agent_gone, &ac_req_agent_only_schema },
 	[AC_MSG_PIPE_CLOSED] = { on_pipe_closed, NULL },
@@ -385,6 +432,7 @@ static void scheduler_free(ac_scheduler *s)
 	}
 	ac_task_map_fini(&s->proposals);
 	ac_mpw_fini(&s->notes);
+	ac_sched_agents_free(s);
 	ac_sched_endpoints_free(s->eps);
 	ac_sched_state_free(s->st);
 	free(s->view);
@@ -402,6 +450,8 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 	s->cfg = cfg;
 	ac_task_map_init(&s->proposals);
 	ac_mpw_init(&s->notes);
+	ac_mpw_init(&s->seen);
+	ac_task_map_init(&s->agents);
 	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));
 	err = s->view == NULL ? AC_ENOMEM : ac_sched_state_alloc(&s->st);
 	if (err == AC_OK) {

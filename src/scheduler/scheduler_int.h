@@ -17,7 +17,8 @@
 #define AC_MAX_ROUTE_ENDPOINTS 1024
 #define AC_SAFETY_PASS_MS 30000
 #define AC_ALERT_REPEAT_MS 300000
-#define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue */
+#define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue/registry */
+#define AC_SCHED_SEEN_EVERY_MS 1000  /* at most one liveness note per agent this often */
 
 enum { TIMER_FETCH = 1, TIMER_DELAY, TIMER_FALLBACK, TIMER_SAFETY, TIMER_ALERT };
 
@@ -30,6 +31,15 @@ typedef struct ac_sched_proposal {
 	bool fallback_used;
 	const char *fallback_reason; /* static */
 } ac_sched_proposal;
+
+/* The last AC_MSG_FETCH the registry built for an agent (sched_agents.c). */
+typedef struct ac_sched_agent {
+	char id[129];
+	uint32_t pipe_id;            /* the connection of that fetch */
+	int64_t noted_at_ms;         /* monotonic: last time the registry heard of it */
+	uint8_t *fetch;              /* owned: the AC_MSG_FETCH body */
+	size_t fetch_len;
+} ac_sched_agent;
 
 struct ac_scheduler {
 	const ac_config *cfg;
@@ -45,6 +55,9 @@ struct ac_scheduler {
 	uint64_t reevaluations;      /* waiting tasks routed again (stats: routing.reevaluations) */
 	ac_mpw notes;                /* pending notes for the queue, note_count of them */
 	uint32_t note_count;
+	ac_task_map agents;          /* agent hash -> ac_sched_agent (owned) */
+	ac_mpw seen;                 /* pending liveness notes for the registry */
+	uint32_t seen_count;
 	int64_t down_since_ms;       /* wall: when the last healthy endpoint went, 0 = up */
 	bool is_alerting;
 	uint64_t alert_timer;
@@ -107,6 +120,22 @@ void ac_sched_proposal_back(ac_sched_proposal *pr, ac_pending *p);
 /* The queue refused the proposal of task_id at generation: uncounted, slot freed. */
 void ac_sched_proposal_refused(ac_scheduler *s, uint64_t task_id, uint32_t generation);
 void ac_sched_proposal_free(ac_sched_proposal *pr);
+
+/* sched_agents.c */
+/* The cached fetch of agent_id when it was built for a fetch on pipe_id, or NULL
+ * (then the fetch goes through the registry). Borrowed until the next drop or put. */
+ac_sched_agent *ac_sched_agents_find(ac_scheduler *s, ac_str agent_id, uint32_t pipe_id);
+/* Caches fetch[0..len) (copied; an AC_MSG_FETCH body) for agent_id on pipe_id, replacing
+ * what was there. Out of memory leaves nothing cached, which is always correct. */
+void ac_sched_agents_put(ac_scheduler *s, ac_str agent_id, uint32_t pipe_id, const uint8_t *fetch,
+    size_t len);
+/* Forgets agent_id's cached fetch (no-op when none). */
+void ac_sched_agents_drop(ac_scheduler *s, ac_str agent_id);
+/* ag fetched through the cache: notes it for the registry, at most once per interval
+ * (sent by ac_sched_flush). */
+void ac_sched_agents_seen(ac_scheduler *s, ac_sched_agent *ag);
+/* Frees every entry and the pending notes (scheduler teardown). */
+void ac_sched_agents_free(ac_scheduler *s);
 
 /* sched_decode.c */
 /* A pending task from a queue task event (caller owns it and *caps), NULL on a bad

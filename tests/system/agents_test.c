@@ -10,22 +10,8 @@
 #include <criterion/criterion.h>
 
 #include "fake_ollama.h"
+#include "agent_server_fixture.h"
 #include "test_server.h"
-
-static ac_test_server srv;
-static ac_client *cli; /* admin token: client ops, and agent ops for any agent */
-
-static void boot(const char *const *extra)
-{
-	cr_assert(ac_ts_start_agents(&srv, extra));
-	cli = ac_ts_client(&srv);
-}
-
-static void teardown(void)
-{
-	ac_client_close(cli);
-	ac_ts_cleanup(&srv);
-}
 
 TestSuite(agents, .fini = teardown);
 
