@@ -191,35 +191,12 @@ static void release_held(ac_queue *q, bool committed)
 	ac_mpw_reset(&q->held_bytes);
 }
 
-/* Sends one message of {key: [items]} built from n items already in w. */
-static void send_list(ac_queue *q, ac_actor_id to, ac_msg_type type, const char *key, ac_mpw *w,
-    uint32_t *n)
-{
-	ac_mpw m;
-	ac_env env = { .type = (uint16_t)type };
-
-	if (*n == 0) {
-		return;
-	}
-	ac_mpw_init(&m);
-	ac_mpw_map(&m, 1);
-	ac_mpw_key(&m, key);
-	ac_mpw_array(&m, *n);
-	ac_mpw_raw(&m, ac_mpw_data(w), ac_mpw_len(w));
-	if (m.err == AC_OK && w->err == AC_OK) {
-		ac_actor_send(q->actor, to, &env, ac_mpw_data(&m), ac_mpw_len(&m));
-	}
-	ac_mpw_fini(&m);
-	ac_mpw_reset(w);
-	*n = 0;
-}
-
 void ac_queue_flush_notes(ac_queue *q)
 {
-	send_list(q, AC_ACTOR_SCHEDULER, AC_MSG_TASK_EVENTS, "tasks", &q->sched_events,
-	    &q->sched_event_count);
-	send_list(q, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &q->agent_notes,
-	    &q->agent_note_count);
+	ac_actor_tell_list(q->actor, AC_ACTOR_SCHEDULER, AC_MSG_TASK_EVENTS, "tasks",
+	    &q->sched_events, &q->sched_event_count);
+	ac_actor_tell_list(q->actor, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes",
+	    &q->agent_notes, &q->agent_note_count);
 }
 
 void ac_queue_commit_batch(void *state, ac_actor *a)

@@ -111,6 +111,11 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
 /* Shorthand: type and body only (no reply handle). */
 ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body);
 
+/* Tells to {key: [the n items already written in items]} (nothing when n is 0), then
+ * empties items and zeroes n: how actors send a batch's notes as one message. */
+void ac_actor_tell_list(ac_actor *a, ac_actor_id to, ac_msg_type type, const char *key,
+    ac_mpw *items, uint32_t *n);
+
 /* Passes a request on to another actor with the same reply handle, role and pipe,
  * as message type (its body replaced by body). */
 ac_err ac_actor_forward(ac_actor *a, ac_actor_id to, const ac_env *req, ac_msg_type type,

@@ -16,6 +16,27 @@ ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw
 	    body ? ac_mpw_len(body) : 0);
 }
 
+void ac_actor_tell_list(ac_actor *a, ac_actor_id to, ac_msg_type type, const char *key,
+    ac_mpw *items, uint32_t *n)
+{
+	ac_mpw m;
+
+	if (*n == 0) {
+		return;
+	}
+	ac_mpw_init(&m);
+	ac_mpw_map(&m, 1);
+	ac_mpw_key(&m, key);
+	ac_mpw_array(&m, *n);
+	ac_mpw_raw(&m, ac_mpw_data(items), ac_mpw_len(items));
+	if (items->err == AC_OK) {
+		ac_actor_tell(a, to, type, &m);
+	}
+	ac_mpw_fini(&m);
+	ac_mpw_reset(items);
+	*n = 0;
+}
+
 ac_err ac_actor_forward(ac_actor *a, ac_actor_id to, const ac_env *req, ac_msg_type type,
     const ac_mpw *body)
 {

@@ -20,31 +20,11 @@ void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
 	}
 }
 
-/* Sends one message of {key: [items]} built from the n items in w, and empties w. */
-static void send_list(ac_scheduler *s, ac_actor_id to, ac_msg_type type, const char *key,
-    ac_mpw *w, uint32_t *n)
-{
-	ac_mpw m;
-
-	if (*n == 0) {
-		return;
-	}
-	ac_mpw_init(&m);
-	ac_mpw_map(&m, 1);
-	ac_mpw_key(&m, key);
-	ac_mpw_array(&m, *n);
-	ac_mpw_raw(&m, ac_mpw_data(w), ac_mpw_len(w));
-	if (w->err == AC_OK) {
-		ac_actor_tell(s->actor, to, type, &m);
-	}
-	ac_mpw_fini(&m);
-	ac_mpw_reset(w);
-	*n = 0;
-}
-
 void ac_sched_flush(ac_scheduler *s)
 {
-	send_list(s, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes, &s->note_count);
+	ac_actor_tell_list(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes,
+	    &s->note_count);
 	/* agents whose fetches the cached profiles served (sched_agents.c) */
-	send_list(s, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &s->seen, &s->seen_count);
+	ac_actor_tell_list(s->actor, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &s->seen,
+	    &s->seen_count);
 }
