@@ -104,8 +104,8 @@ typedef enum ac_role {
 typedef struct ac_env {
 	uint16_t type;    /* ac_msg_type */
 	uint8_t role;     /* requester's role for AC_MSG_OP_* (ac_role) */
-	uint8_t inflight; /* client requests for this actor the gateway holds, this one
-			   * included (saturates at 255); 0 for actor messages */
+	uint8_t inflight; /* client requests on their way to this actor when it was sent,
+			   * this one included (ac_rt_request_sent); 0 for actor messages */
 	uint32_t pipe_id; /* requester's nng pipe, 0 when none */
 	uint64_t corr_id; /* gateway reply handle; 0 when no reply is expected */
 } ac_env;

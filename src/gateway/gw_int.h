@@ -38,7 +38,6 @@ typedef struct gw_worker {
 	pthread_mutex_t lock;  /* guards state and seq */
 	gw_worker_state state;
 	uint32_t seq;          /* bumped per request; a reply names (index, seq) */
-	int owner;             /* actor counting this request in inflight[], or -1 */
 } gw_worker;
 
 struct ac_gateway {
@@ -58,9 +57,6 @@ struct ac_gateway {
 	pthread_rwlock_t tokens_lock;
 	atomic_bool closing;
 	atomic_bool forward_pipes;
-	/* Requests passed to each actor and not yet answered: a load hint for the actor
-	 * (ac_env.inflight), the gateway's own count. */
-	atomic_uint inflight[AC_ACTOR_COUNT];
 };
 
 /* gw_worker.c */

@@ -36,7 +36,6 @@ static gw_worker *worker_alloc(struct ac_gateway *gw, gw_socket *gs, uint32_t in
 	w->gw = gw;
 	w->gs = gs;
 	w->index = index;
-	w->owner = -1;
 	ac_arena_init(&w->arena);
 	pthread_mutex_init(&w->lock, NULL);
 	if (nng_aio_alloc(&w->aio, worker_cb, w) != 0) {
@@ -84,11 +83,6 @@ ac_err gw_workers_add(struct ac_gateway *gw, gw_socket *gs, unsigned n)
 static void send_reply(gw_worker *w, const uint8_t *body, size_t len)
 {
 	nng_msg *m;
-
-	if (w->owner >= 0) {
-		atomic_fetch_sub(&w->gw->inflight[w->owner], 1);
-		w->owner = -1;
-	}
 
 	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, len) != 0) {
 		if (m != NULL) {
@@ -152,16 +146,6 @@ static uint32_t enter_wait(gw_worker *w)
 	return seq;
 }
 
-/* Counts w's request as in flight to owner until its reply is sent; returns the
- * count, this request included, saturated for the envelope. */
-static uint8_t count_inflight(gw_worker *w, ac_actor_id owner)
-{
-	unsigned n = atomic_fetch_add(&w->gw->inflight[owner], 1) + 1;
-
-	w->owner = (int)owner;
-	return n > UINT8_MAX ? UINT8_MAX : (uint8_t)n;
-}
-
 /* A request arrived: admit it and pass it to its owner with a reply handle. */
 static void on_request(gw_worker *w, nng_msg *req)
 {
@@ -194,9 +178,10 @@ static void on_request(gw_worker *w, nng_msg *req)
 	env.role = (uint8_t)adm.role;
 	env.pipe_id = nng_pipe_id(nng_msg_get_pipe(req));
 	env.corr_id = ((uint64_t)w->index << 32) | seq;
-	env.inflight = count_inflight(w, adm.op->owner);
+	env.inflight = ac_rt_request_sent(gw->rt, adm.op->owner);
 	if (nng_msg_insert(req, &env, sizeof(env)) != 0 ||
 	    ac_rt_send(gw->rt, adm.op->owner, &req) != AC_OK) {
+		ac_rt_request_lost(gw->rt, adm.op->owner);
 		nng_msg_free(req);
 		adm.why = (ac_decode_err){ .code = AC_EUNAVAIL, .message = "server is overloaded" };
 		reply_error(w, seq, &adm.why);

@@ -153,6 +153,18 @@ void ac_rt_set_reply_sink(ac_rt *rt, ac_reply_sink_fn fn, void *ctx)
 	atomic_store(&rt->reply_sink, fn);
 }
 
+uint8_t ac_rt_request_sent(ac_rt *rt, ac_actor_id to)
+{
+	unsigned n = atomic_fetch_add(&rt->in_transit[to], 1) + 1;
+
+	return n > UINT8_MAX ? UINT8_MAX : (uint8_t)n;
+}
+
+void ac_rt_request_lost(ac_rt *rt, ac_actor_id to)
+{
+	atomic_fetch_sub(&rt->in_transit[to], 1);
+}
+
 ac_err ac_rt_send(ac_rt *rt, ac_actor_id to, nng_msg **m)
 {
 	int rv = nng_sendmsg(rt->shared_push[to], *m, NNG_FLAG_NONBLOCK);
@@ -309,9 +321,7 @@ static void dispatch(ac_actor *a, nng_msg *m)
 		return;
 	}
 	if (call.env.inflight > 0) {
-		a->batch_requests++;
-		a->batch_inflight = call.env.inflight > a->batch_inflight ? call.env.inflight :
-									    a->batch_inflight;
+		atomic_fetch_sub(&a->rt->in_transit[a->def->id], 1); /* it has arrived */
 	}
 	if (call.env.type == AC_MSG_STOP) {
 		a->stopping = true;
@@ -412,8 +422,8 @@ static int build_pollset(ac_actor *a, int inbox_fd, struct pollfd *fds, int *pee
 	return n;
 }
 
-/* Group commit under load: while two or more requests the gateway has passed on are
- * still on their way, the batch waits for them (up to gather_us, or until the budget
+/* Group commit under load: while two or more client requests sent to this actor have
+ * not reached its inbox's front yet (ac_rt_request_sent), the batch waits for them (up to gather_us, or until the budget
  * fills), so that they share one commit. A lone request never waits, and neither
  * does a pair: a single straggler is not worth a commit's delay. */
 static unsigned gather(ac_actor *a, int inbox_fd, unsigned budget)
@@ -426,8 +436,8 @@ static unsigned gather(ac_actor *a, int inbox_fd, unsigned budget)
 		struct pollfd pfd = { .fd = inbox_fd, .events = POLLIN };
 		struct timespec ts;
 
-		if (a->batch_inflight < a->batch_requests + 2 || now >= until || n >= budget ||
-		    a->stopping) {
+		if (atomic_load(&a->rt->in_transit[a->def->id]) < 2 || now >= until ||
+		    n >= budget || a->stopping) {
 			return n;
 		}
 		ts.tv_sec = (until - now) / 1000000;
@@ -463,7 +473,6 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		if (handled > 0 && a->def->on_drained != NULL) {
 			a->def->on_drained(a->state, a);
 		}
-		a->batch_requests = a->batch_inflight = 0;
 		if (ac_mpw_len(&a->pubw) > 0 && ac_clock_mono_ms() >= a->pub_due_ms) {
 			ac_actor_publish_flush(a);
 		}

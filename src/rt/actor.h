@@ -58,9 +58,9 @@ typedef struct ac_actor_def {
 	/* After each batch of messages (group commit point). May be NULL. */
 	void (*on_drained)(void *state, ac_actor *a);
 	unsigned max_batch; /* messages per batch; 0 means 256 */
-	/* Group commit: while the gateway reports two or more client requests for this
-	 * actor in flight (ac_env.inflight) beyond those in the batch, keep the batch open
-	 * for them, up to this many microseconds. 0: a batch is what is waiting. */
+	/* Group commit: while two or more client requests sent to this actor have not
+	 * reached it yet (ac_rt_request_sent), keep the batch open for them, up to this
+	 * many microseconds. 0: a batch is what is waiting. */
 	unsigned gather_us;
 } ac_actor_def;
 
@@ -82,6 +82,13 @@ const char *ac_rt_url(const ac_rt *rt, const char *suffix, char *buf, size_t cap
  * with every other actor stopped. */
 typedef void (*ac_reply_sink_fn)(void *ctx, uint64_t corr_id, const uint8_t *body, size_t len);
 void ac_rt_set_reply_sink(ac_rt *rt, ac_reply_sink_fn fn, void *ctx);
+
+/* For the gateway, before it sends a client request to `to`: counts it as on its way
+ * until `to` takes it from its inbox, and returns how many are (this one included,
+ * saturated) for ac_env.inflight, which must then be non-zero. When the send fails,
+ * ac_rt_request_lost takes the count back. Any thread. */
+uint8_t ac_rt_request_sent(ac_rt *rt, ac_actor_id to);
+void ac_rt_request_lost(ac_rt *rt, ac_actor_id to);
 
 /* Sends m to actor to from any thread (the gateway's nng callbacks, main). Never
  * blocks: AC_EFULL when the inbox is full. Takes ownership of *m on success and sets

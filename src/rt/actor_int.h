@@ -30,6 +30,9 @@ struct ac_rt {
 	 * written before fn is published, and read after fn is seen (see actor.h). */
 	_Atomic(ac_reply_sink_fn) reply_sink;
 	_Atomic(void *) reply_ctx;
+	/* Client requests sent to each actor (ac_rt_request_sent) that it has not taken
+	 * from its inbox yet: what a gathering batch waits for. */
+	atomic_uint in_transit[AC_ACTOR_COUNT];
 };
 
 typedef struct outbox {
@@ -59,8 +62,6 @@ struct ac_actor {
 	ac_mpw pubtmp; /* one event being encoded (callers may publish the scratch) */
 	int64_t pub_due_ms; /* when the events in pubw must leave (monotonic) */
 	bool stopping;
-	unsigned batch_requests; /* client requests (ac_env.inflight > 0) in this batch */
-	unsigned batch_inflight; /* the most in flight any of them reported */
 	/* start handshake, guarded by lock */
 	pthread_mutex_t lock;
 	pthread_cond_t cv;

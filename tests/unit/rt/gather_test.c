@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Tests for group-commit gathering in src/rt/actor.c: a batch stays open while the
- * gateway's load hint (ac_env.inflight) says two or more client requests are on their
- * way, closes as soon as fewer are missing, never waits for a lone request or for actor
+ * Tests for group-commit gathering in src/rt/actor.c: a batch stays open while two or
+ * more client requests counted by ac_rt_request_sent have not arrived, closes as soon
+ * as fewer are missing, never waits for a lone request or for actor
  * messages, and never waits past gather_us.
  */
 #include <pthread.h>
@@ -93,10 +93,18 @@ static void teardown(void)
 
 TestSuite(gather, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Sends one message as the gateway would, with its in-flight hint. */
-static void send_request(uint8_t inflight)
+/* Counts n client requests as on their way, as the gateway does before it sends. */
+static void announce(unsigned n)
 {
-	ac_env env = { .type = AC_MSG_TEL_COUNT, .inflight = inflight };
+	for (unsigned i = 0; i < n; i++) {
+		cr_assert_gt(ac_rt_request_sent(rt, AC_ACTOR_QUEUE), 0);
+	}
+}
+
+/* Sends one message; a client request (announced before) when is_request. */
+static void send_msg(bool is_request)
+{
+	ac_env env = { .type = AC_MSG_TEL_COUNT, .inflight = is_request ? 1 : 0 };
 	nng_msg *m;
 
 	cr_assert_eq(ac_msg_alloc(&m, &env, NULL, 0), AC_OK);
@@ -123,24 +131,30 @@ static bool wait_until(const unsigned *counter, unsigned want)
 Test(gather, a_batch_waits_for_the_requests_the_gateway_has_passed_on)
 {
 	cr_assert_eq(ac_actor_start(rt, &long_window, NULL, &actor), AC_OK);
-	send_request(4); /* itself and three more on their way */
+	announce(4);
+	send_msg(true); /* three more on their way */
 	cr_assert(wait_until(&g.handled, 1));
-	send_request(4);
-	send_request(4); /* now only one straggler is missing: not worth waiting for */
+	send_msg(true);
+	cr_assert(wait_until(&g.handled, 2));
+	send_msg(true); /* now only one straggler is missing: not worth waiting for */
 	cr_assert(wait_until(&g.batch_count, 1), "the batch never closed");
-	cr_assert_eq(g.handled, 3);
 	cr_assert_eq(g.batches[0], 3, "one commit for the three requests, got a batch of %u",
 	    g.batches[0]);
+	send_msg(true);
+	cr_assert(wait_until(&g.batch_count, 2));
+	cr_assert_eq(g.batches[1], 1);
 }
 
 Test(gather, a_lone_request_closes_its_batch_at_once)
 {
 	cr_assert_eq(ac_actor_start(rt, &long_window, NULL, &actor), AC_OK);
-	send_request(1);
+	announce(1);
+	send_msg(true);
 	cr_assert(wait_until(&g.batch_count, 1), "a lone request waited for company");
 	cr_assert_eq(g.batches[0], 1);
-	/* one more in flight is not worth waiting for either: only two or more are */
-	send_request(2);
+	/* one more on its way is not worth waiting for either: only two or more are */
+	announce(2);
+	send_msg(true);
 	cr_assert(wait_until(&g.batch_count, 2), "waited for a single straggler");
 	cr_assert_eq(g.batches[1], 1);
 }
@@ -148,7 +162,7 @@ Test(gather, a_lone_request_closes_its_batch_at_once)
 Test(gather, messages_from_actors_never_hold_a_batch_open)
 {
 	cr_assert_eq(ac_actor_start(rt, &long_window, NULL, &actor), AC_OK);
-	send_request(0);
+	send_msg(false);
 	cr_assert(wait_until(&g.batch_count, 1));
 	cr_assert_eq(g.batches[0], 1);
 }
@@ -156,7 +170,8 @@ Test(gather, messages_from_actors_never_hold_a_batch_open)
 Test(gather, a_batch_closes_when_its_window_ends_even_if_requests_are_missing)
 {
 	cr_assert_eq(ac_actor_start(rt, &short_window, NULL, &actor), AC_OK);
-	send_request(9); /* eight announced requests never come */
+	announce(9);
+	send_msg(true); /* eight announced requests never come */
 	cr_assert(wait_until(&g.batch_count, 1), "the window never ended");
 	cr_assert_eq(g.batches[0], 1);
 }
