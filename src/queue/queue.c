@@ -100,7 +100,7 @@ static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, 
 		    t->id, now);
 	}
 	ac_queue_publish_task(q, "task.submitted", t, "tier", ac_tier_names[t->tier]);
-	ac_queue_sched_queued(q, t, NULL);
+	ac_queue_sched_new(q, t);
 	if (ac_complexity_disagrees(&c)) {
 		publish_disagreement(q, t, &c);
 	}
@@ -523,6 +523,7 @@ static void queue_free(ac_queue *q)
 	ac_mpw_fini(&q->held_bytes);
 	ac_mpw_fini(&q->enc);
 	ac_mpw_fini(&q->sched_events);
+	ac_mpw_fini(&q->new_task_events);
 	ac_mpw_fini(&q->agent_notes);
 	ac_arena_fini(&q->commit_arena);
 	free(q->aborts);
@@ -543,6 +544,7 @@ ac_err ac_queue_start(ac_rt *rt, const ac_config *cfg, ac_queue **out)
 	ac_mpw_init(&q->held_bytes);
 	ac_mpw_init(&q->enc);
 	ac_mpw_init(&q->sched_events);
+	ac_mpw_init(&q->new_task_events);
 	ac_mpw_init(&q->agent_notes);
 	ac_arena_init(&q->commit_arena);
 	q->rng = (uint64_t)ac_clock_mono_us() * 0x9e3779b97f4a7c15ull | 1;

@@ -54,11 +54,8 @@ static void arm_ttl(ac_queue *q, ac_task *t)
 	arm(q, t, TIMER_TTL, left > 0 ? left : 0);
 }
 
-void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid)
+static void write_queued(ac_mpw *w, const ac_task *t, const char *avoid)
 {
-	ac_mpw *w = &q->sched_events;
-
-	arm_ttl(q, (ac_task *)t);
 
 	ac_mpw_map(w, avoid ? 7 : 6);
 	ac_mpw_key(w, "id");
@@ -77,7 +74,20 @@ void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid)
 	}
 	ac_mpw_key(w, "spec");
 	write_spec_route(t, w);
+}
+
+void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid)
+{
+	arm_ttl(q, (ac_task *)t);
+	write_queued(&q->sched_events, t, avoid);
 	q->sched_event_count++;
+}
+
+void ac_queue_sched_new(ac_queue *q, const ac_task *t)
+{
+	arm_ttl(q, (ac_task *)t);
+	write_queued(&q->new_task_events, t, NULL);
+	q->new_task_event_count++;
 }
 
 void ac_queue_sched_removed(ac_queue *q, const ac_task *t)

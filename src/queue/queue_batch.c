@@ -139,11 +139,15 @@ static void restore_dirty(ac_queue *q)
 		uint64_t id = q->dirty[i]->id;
 		ac_task *mem = ac_queue_state_take(q->qs, id), *stored = NULL;
 		ac_task_row row;
+		ac_err found = ac_store_get_task(q->store, id, &row);
 		if (mem->idempotency_key != NULL) {
 			ac_queue_state_forget_key(q->qs, mem->idempotency_key, strlen(mem->idempotency_key));
 		}
+		if (found == AC_ENOTFOUND) {
+			ac_queue_sched_removed(q, mem); /* new: announced as the commit began */
+		}
 		ac_task_free(mem);
-		if (ac_store_get_task(q->store, id, &row) == AC_OK &&
+		if (found == AC_OK &&
 		    ac_task_decode(row.record, row.record_len, &q->commit_arena, &stored) == AC_OK) {
 			if (ac_task_status_is_terminal(stored->status) ||
 			    ac_queue_state_insert(q->qs, stored) != AC_OK) {
@@ -205,6 +209,8 @@ void ac_queue_commit_batch(void *state, ac_actor *a)
 	ac_err err = AC_OK;
 
 	(void)a;
+	ac_actor_tell_list(q->actor, AC_ACTOR_SCHEDULER, AC_MSG_TASK_EVENTS, "tasks",
+	    &q->new_task_events, &q->new_task_event_count);
 	if (q->dirty_count > 0) {
 		if ((err = ac_store_begin(q->store)) == AC_OK) {
 			if ((err = write_dirty(q)) == AC_OK) {

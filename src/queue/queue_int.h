@@ -45,6 +45,11 @@ struct ac_queue {
 	ac_mpw enc;                  /* record encoder for the commit */
 	ac_mpw sched_events;         /* task summaries for the scheduler, sent at commit */
 	uint32_t sched_event_count;
+	/* New tasks, told to the scheduler as the commit starts, so that its proposal
+	 * travels while the commit syncs (it is handled after the commit, in a later
+	 * pass: never before the task is durable). A failed commit takes them back. */
+	ac_mpw new_task_events;
+	uint32_t new_task_event_count;
 	ac_mpw agent_notes;          /* agent notes for the registry, sent at commit */
 	uint32_t agent_note_count;
 	abort_note *aborts;          /* tasks each agent must stop (cancelled, reclaimed) */
@@ -65,6 +70,8 @@ void ac_queue_on_agent_gone(void *state, ac_call *call);
 void ac_queue_on_task_timer(ac_queue *q, const ac_timer_entry *e);
 /* Tells the scheduler that t is queued (avoid: the agent that just lost it, or NULL). */
 void ac_queue_sched_queued(ac_queue *q, const ac_task *t, const char *avoid);
+/* Same, for a task created in this batch: told before the commit (new_task_events). */
+void ac_queue_sched_new(ac_queue *q, const ac_task *t);
 /* Tells the scheduler that queued task t left the queue another way. */
 void ac_queue_sched_removed(ac_queue *q, const ac_task *t);
 /* Records that agent (was active and) now has state for task_id (state NULL: seen). */

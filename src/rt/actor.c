@@ -534,6 +534,15 @@ static void report_started(ac_actor *a, ac_err err)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* "ac:queue" etc. in top -H, perf and gdb; Linux caps names at 15 bytes. */
+static void name_thread(const char *name)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "ac:%s", name);
+	pthread_setname_np(pthread_self(), buf);
+}
+
 static void *actor_main(void *arg)
 {
 	ac_actor *a = arg;
@@ -541,6 +550,7 @@ static void *actor_main(void *arg)
 	int p = 0, inbox_fd = -1;
 
 	a->thread = pthread_self();
+	name_thread(a->def->name);
 	for (; p < AC_ACTOR_COUNT; p++) {
 		if ((err = open_push(a->rt, (ac_actor_id)p, &a->out[p])) != AC_OK) {
 			goto fail_peers;
