@@ -72,6 +72,8 @@ static void block_signals(void)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits the mask */
 	signal(SIGPIPE, SIG_IGN);
+	/* a file-size limit is a store error the queue reports as `unavailable`, not a crash */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT
+ * System tests of the store-error clause of the durability contract (DESIGN §7): a
+ * request whose commit fails is answered `unavailable`, leaves memory as the store has
+ * it, and reads go on. The store error is a file-size limit (RLIMIT_FSIZE) put on the
+ * running agentcomd with prlimit: no root, no mounts, no fault hooks in the server.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+
+#include "agent_server_fixture.h"
+#include "test_server.h"
+
+#define WAL_FILE "agentcom.db-wal" /* the store's file (src/store/store.c) plus "-wal" */
+
+/* The server's file-size limit before freeze(), put back by thaw(). */
+static struct rlimit fsize_before;
+static bool is_frozen;
+
+static off_t wal_len(void)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", srv.dir, WAL_FILE);
+	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
+	return st.st_size;
+}
+
+/* Makes every commit fail from now on. Between checkpoints the WAL only grows (frames
+ * are appended; the autocheckpoint is 4000 pages away), so with the limit at its
+ * current length the next commit's frames start at the limit and their write fails
+ * with EFBIG, which SQLite reports as a disk I/O error. server.log and the main
+ * database file are far below the limit, so logging goes on. */
+static void freeze(void)
+{
+	struct rlimit lim;
+
+	cr_assert_eq(prlimit(srv.pid, RLIMIT_FSIZE, NULL, &fsize_before), 0, "prlimit: %s",
+	    strerror(errno));
+	lim.rlim_cur = (rlim_t)wal_len();
+	lim.rlim_max = fsize_before.rlim_max;
+	cr_assert_gt(lim.rlim_cur, 0);
+	cr_assert_lt(lim.rlim_cur, fsize_before.rlim_cur, "the limit would not go down");
+	cr_assert_eq(prlimit(srv.pid, RLIMIT_FSIZE, &lim, NULL), 0, "prlimit: %s", strerror(errno));
+	is_frozen = true;
+}
+
+/* Lifts the limit again (to what it was, normally RLIM_INFINITY). */
+static void thaw(void)
+{
+	if (is_frozen && srv.pid > 0) {
+		cr_assert_eq(prlimit(srv.pid, RLIMIT_FSIZE, &fsize_before, NULL), 0, "prlimit: %s",
+		    strerror(errno));
+	}
+	is_frozen = false;
+}
+
+/* A test that fails while frozen still stops the server cleanly (its close checkpoints). */
+static void thaw_and_teardown(void)
+{
+	thaw();
+	teardown();
+}
+
+TestSuite(store_fail, .fini = thaw_and_teardown);
+
+/* An error reply with the wire code "unavailable" (proto/ops.md); frees r. */
+static void expect_unavailable(ac_reply *r, const char *what)
+{
+	char code[64] = "";
+
+	cr_assert_not(ac_reply_ok(r), "%s: accepted while the store fails", what);
+	cr_assert(ac_reply_str(r, "error.code", code, sizeof(code)), "%s: no error.code", what);
+	cr_assert_str_eq(code, "unavailable", "%s: %s (%s)", what, code, ac_reply_message(r));
+	ac_ts_expect_err(r, AC_EUNAVAIL, NULL, what);
+}
+
+static uint64_t stat_of(const char *path)
+{
+	ac_reply *r = ac_ts_call(cli, "{\"op\":\"stats\"}");
+	uint64_t n;
+
+	cr_assert(ac_reply_ok(r), "stats: %s", ac_reply_message(r));
+	n = ac_ts_u64(r, path);
+	ac_reply_free(r);
+	return n;
+}
+
+static void expect_task(uint64_t id, const char *status, const char *description)
+{
+	ac_reply *r = ac_ts_get(cli, id);
+
+	ac_ts_expect_str(r, "task.status", status);
+	ac_ts_expect_str(r, "task.description", description);
+	ac_reply_free(r);
+}
+
+/* task.list (every status) holds exactly ids[0..count), in that order. */
+static void expect_list(const uint64_t *ids, uint32_t count)
+{
+	ac_reply *r = ac_ts_call(cli, "{\"op\":\"task.list\"}");
+	const msgpack_object *tasks = ac_reply_get(r, "tasks");
+
+	cr_assert(ac_reply_ok(r), "task.list: %s", ac_reply_message(r));
+	cr_assert_eq(tasks->via.array.size, count, "task.list has %u tasks, want %u",
+	    tasks->via.array.size, count);
+	for (uint32_t i = 0; i < count; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "tasks[%u].id", i);
+		cr_assert_eq(ac_ts_u64(r, path), ids[i], "task.list position %u", i);
+	}
+	ac_reply_free(r);
+}
+
+/* What a frozen server still answers: ping, get, list, stats; the failed submit (the
+ * id after kept) is nowhere. */
+static void reads_go_on(uint64_t kept)
+{
+	ac_ts_expect_ok(ac_ts_call(cli, "{\"op\":\"ping\"}"), "ping");
+	expect_task(kept, "queued", "kept");
+	ac_ts_expect_err(ac_ts_call(cli, "{\"op\":\"task.get\",\"id\":%llu}",
+	                     (unsigned long long)(kept + 1)),
+	    AC_ENOTFOUND, NULL, "task.get of the failed submit");
+	expect_list(&kept, 1);
+	cr_assert_eq(stat_of("queue.by_status.queued"), 1);
+	cr_assert_eq(stat_of("queue.by_priority.normal"), 1);
+}
+
+/* The failed submit is gone from memory, from the idempotency keys and from the
+ * scheduler, which heard of it before the commit: it no longer counts it as pending,
+ * and its proposal to a waiting fetch is refused, so the fetch keeps waiting and gets
+ * the first task that commits. */
+Test(store_fail, a_failed_submit_leaves_no_trace, .timeout = 30)
+{
+	uint64_t kept, pending, after, ids[2];
+	ac_client *agent;
+	ac_ts_bg fetch;
+	ac_reply *r;
+	bool dup = true;
+
+	boot(NULL);
+	agent = ac_ts_client(&srv);
+	ac_ts_hello(agent, "waiter", "");
+	/* a capability the waiter lacks: kept stays queued beside the held fetch */
+	kept = ac_ts_submit(cli, "\"description\":\"kept\",\"needed_capabilities\":[\"gpu\"]");
+	pending = stat_of("routing.pending");
+	freeze();
+	expect_unavailable(ac_ts_call(cli, "{\"op\":\"task.submit\",\"description\":\"lost\","
+	                                   "\"idempotency_key\":\"k-lost\"}"),
+	    "task.submit");
+	cr_assert_eq(stat_of("routing.pending"), pending,
+	    "the scheduler still has the failed task");
+	reads_go_on(kept);
+	/* now with an agent waiting when the queue tells the scheduler of the task */
+	ac_ts_bg_start(&fetch, agent,
+	    "{\"op\":\"agent.fetch\",\"agent_id\":\"waiter\",\"wait_ms\":5000}");
+	cr_assert(ac_ts_wait_held_fetches(cli, 1, 5000));
+	expect_unavailable(ac_ts_call(cli, "{\"op\":\"task.submit\",\"description\":\"lost too\"}"),
+	    "task.submit with an agent waiting");
+	expect_list(&kept, 1);
+	thaw();
+	r = ac_ts_call(cli, "{\"op\":\"task.submit\",\"description\":\"after\","
+	                    "\"idempotency_key\":\"k-lost\"}");
+	cr_assert(ac_reply_ok(r), "submit after the store came back: %s", ac_reply_message(r));
+	cr_assert(ac_reply_bool(r, "duplicate", &dup) && !dup, "the failed submit kept its key");
+	ac_ts_expect_str(r, "task.description", "after");
+	after = ac_ts_u64(r, "task.id");
+	ac_reply_free(r);
+	r = ac_ts_bg_join(&fetch);
+	cr_assert(ac_ts_has_task(r), "the waiting fetch got nothing after the store came back");
+	cr_assert_eq(ac_ts_u64(r, "task.id"), after, "the waiting fetch got task %llu, not %llu",
+	    (unsigned long long)ac_ts_u64(r, "task.id"), (unsigned long long)after);
+	ac_reply_free(r);
+	expect_task(kept, "queued", "kept");
+	expect_task(after, "assigned", "after");
+	ids[0] = kept, ids[1] = after;
+	expect_list(ids, 2);
+	cr_assert_eq(stat_of("queue.by_status.queued"), 1);
+	cr_assert_eq(stat_of("queue.by_status.assigned"), 1);
+	ac_client_close(agent);
+}
+
+/* A cancel whose commit fails changes nothing: the task is still queued, with no
+ * `cancelled` in its history or the counters, and the scheduler still offers it. */
+Test(store_fail, a_failed_cancel_keeps_the_task_queued, .timeout = 30)
+{
+	uint64_t id;
+	ac_reply *r;
+
+	boot(NULL);
+	id = ac_ts_submit(cli, "\"description\":\"not cancelled\"");
+	freeze();
+	expect_unavailable(ac_ts_call(cli, "{\"op\":\"task.cancel\",\"id\":%llu}",
+	                       (unsigned long long)id),
+	    "task.cancel");
+	r = ac_ts_get(cli, id);
+	ac_ts_expect_str(r, "task.status", "queued");
+	ac_ts_expect_str(r, "task.history[0].event", "queued");
+	cr_assert_null(ac_reply_get(r, "task.history[1]"), "the failed cancel is in the history");
+	ac_reply_free(r);
+	cr_assert_eq(stat_of("queue.by_status.queued"), 1);
+	cr_assert_eq(stat_of("queue.by_status.cancelled"), 0);
+	thaw();
+	ac_ts_hello(cli, "late", "");
+	cr_assert_eq(ac_ts_fetch(cli, "late", 2000, false, NULL), id,
+	    "the task whose cancel failed was not delivered");
+	expect_task(id, "assigned", "not cancelled");
+	/* and the store takes a cancel again */
+	ac_ts_expect_ok(
+	    ac_ts_call(cli, "{\"op\":\"task.cancel\",\"id\":%llu}", (unsigned long long)id),
+	    "task.cancel after the store came back");
+	expect_task(id, "cancelled", "not cancelled");
+}
