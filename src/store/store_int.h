@@ -62,4 +62,10 @@ int ac_store_schema_version(void);
  * white-box tests use it (query plans, commit hooks to force a failed COMMIT). */
 sqlite3 *ac_store_db(ac_store *s);
 
+/* Test hooks: the WAL sizes (pages) at which a background pass is asked for and at
+ * which the committing thread checkpoints inline (store.c, on_wal_commit), and how
+ * many passes of each kind ran. */
+void ac_store_checkpoint_policy(ac_store *s, int start_pages, int force_pages);
+void ac_store_checkpoint_counts(ac_store *s, unsigned long *background, unsigned long *inline_);
+
 #endif
