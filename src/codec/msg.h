@@ -79,6 +79,9 @@ typedef enum ac_msg_type {
 	AC_MSG_HELLO_FWD,          /* registry -> queue: answer hello with its tasks */
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
 	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why a queued task waits ({id, reason}) */
+	AC_MSG_FETCH_HELD,         /* scheduler -> queue: an early fetch waits for a task */
+	AC_MSG_FETCH_EMPTY,        /* scheduler -> queue: an early fetch's no-task answer
+				    * (body: the reply map), env = the fetch's */
 
 	/* endpoints (codec/endpoint_wire.h) */
 	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */
@@ -102,13 +105,23 @@ typedef enum ac_role {
 /* The fixed envelope in front of every internal message body. Native byte order:
  * internal messages never leave the process. */
 typedef struct ac_env {
-	uint16_t type;    /* ac_msg_type */
+	uint8_t type;     /* ac_msg_type */
+	uint8_t flags;    /* AC_ENV_* */
 	uint8_t role;     /* requester's role for AC_MSG_OP_* (ac_role) */
 	uint8_t inflight; /* client requests on their way to this actor when it was sent,
 			   * this one included (ac_rt_request_sent); 0 for actor messages */
 	uint32_t pipe_id; /* requester's nng pipe, 0 when none */
 	uint64_t corr_id; /* gateway reply handle; 0 when no reply is expected */
 } ac_env;
+
+_Static_assert(AC_MSG_COUNT <= 256, "ac_env.type is one byte");
+_Static_assert(sizeof(ac_env) == 16, "ac_env stays 16 bytes");
+
+/* A fetch the queue sent on for a task.complete whose commit is still pending (an
+ * "early fetch"): whatever answers it must not reach the agent before that commit,
+ * so the scheduler sends its no-task answer through the queue (AC_MSG_FETCH_EMPTY)
+ * and the queue holds a delivery for it until the commit. Kept by every hop. */
+#define AC_ENV_AFTER_COMMIT 1u
 
 /* Allocates an nng_msg holding env followed by body[0..len). Caller owns the message;
  * AC_ENOMEM on failure. Any thread. */

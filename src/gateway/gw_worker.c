@@ -174,7 +174,7 @@ static void on_request(gw_worker *w, nng_msg *req)
 		reply_error(w, seq, &adm.why);
 		return;
 	}
-	env.type = (uint16_t)adm.op->msg;
+	env.type = (uint8_t)adm.op->msg;
 	env.role = (uint8_t)adm.role;
 	env.pipe_id = nng_pipe_id(nng_msg_get_pipe(req));
 	env.corr_id = ((uint64_t)w->index << 32) | seq;

@@ -503,6 +503,8 @@ static const ac_handler queue_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_HEARTBEAT_FWD] = { ac_queue_on_heartbeat, &ac_req_agent_only_schema },
 	[AC_MSG_AGENT_GONE] = { ac_queue_on_agent_gone, &ac_req_agent_only_schema },
 	[AC_MSG_TASK_PENDING] = { on_pending, &ac_task_pending_msg_schema },
+	[AC_MSG_FETCH_HELD] = { ac_queue_on_fetch_held, NULL },
+	[AC_MSG_FETCH_EMPTY] = { ac_queue_on_fetch_empty, NULL },
 };
 
 static const ac_actor_def queue_def = {
@@ -514,6 +516,7 @@ static const ac_actor_def queue_def = {
 	.on_drained = ac_queue_commit_batch,
 	.max_batch = 512,
 	.gather_us = AC_QUEUE_GATHER_US,
+	.gather_more = ac_queue_gather_more,
 };
 
 static void queue_free(ac_queue *q)
@@ -529,6 +532,7 @@ static void queue_free(ac_queue *q)
 	free(q->aborts);
 	free(q->dirty);
 	free(q->held);
+	free(q->early);
 	free(q);
 }
 

@@ -320,6 +320,8 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_fetch_msg fetch;
 	char agent[129];
 	ac_task *t = ac_queue_state_find(q->qs, m->task_id.v);
+	/* for an early fetch of this batch: its completion has not committed yet */
+	bool after_commit = ac_queue_early_answered(q, &call->env);
 	uint64_t busy;
 	bool accept;
 
@@ -354,8 +356,9 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_queue_publish_task(q, "task.assigned", t, NULL, NULL);
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	write_task_reply(w, t, call->arena);
-	if (accept) {
-		/* the agent starts work on this reply: it must not outlive a crash */
+	if (accept || after_commit) {
+		/* the agent starts work on this reply (or hears its completion went
+		 * through): it must not outlive a crash */
 		ac_queue_hold_reply(q, &call->env, w, true);
 	} else {
 		/* A plain delivery is no promise (DESIGN §4: the task works only after an
@@ -498,34 +501,6 @@ void ac_queue_on_progress(void *state, ac_call *call)
 	reply_abort(q, call, false);
 }
 
-/* Complete with fetch_wait_ms: once committed, the request goes on as an agent.fetch
- * to the scheduler (which asks the registry for the agent's profile when it has none
- * cached for this connection); its answer is the reply. */
-static void hold_fetch(ac_queue *q, ac_call *call, const ac_req_task_fenced *r)
-{
-	ac_env env = call->env;
-	ac_mpw w;
-	size_t off;
-
-	env.type = AC_MSG_OP_AGENT_FETCH;
-	ac_mpw_init(&w);
-	ac_mpw_map(&w, 3);
-	ac_mpw_key(&w, "agent_id");
-	ac_mpw_str(&w, r->agent_id.p, r->agent_id.len);
-	ac_mpw_key(&w, "wait_ms");
-	ac_mpw_u64(&w, r->fetch_wait_ms.v);
-	ac_mpw_key(&w, "accept");
-	ac_mpw_bool(&w, r->accept.set && r->accept.v);
-	/* a held message to the scheduler that carries the request's reply handle */
-	off = q->held_count;
-	ac_queue_hold_reply(q, &call->env, &w, true);
-	if (q->held_count > off) {
-		q->held[off].env = env;
-		q->held[off].to = AC_ACTOR_SCHEDULER;
-	}
-	ac_mpw_fini(&w);
-}
-
 static void finish_assignment(ac_queue *q, ac_task *t, const char *agent)
 {
 	ac_queue_disarm(q, t);
@@ -561,7 +536,8 @@ void ac_queue_on_complete(void *state, ac_call *call)
 		ac_queue_sched_removed(q, t); /* frees its endpoint slot */
 	}
 	if (r->fetch_wait_ms.set && !repeat) {
-		hold_fetch(q, call, r);
+		/* its answer (next task or none) is the reply: queue_early.c */
+		ac_queue_send_early_fetch(q, call, r);
 	} else {
 		hold_ok(q, call, NULL);
 	}

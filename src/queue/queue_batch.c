@@ -30,8 +30,8 @@ ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t)
 	return AC_OK;
 }
 
-static void hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p, size_t len,
-    bool is_mutation)
+static held_msg *hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p,
+    size_t len, bool is_mutation)
 {
 	held_msg *h;
 
@@ -40,7 +40,7 @@ static void hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p, 
 		held_msg *n = realloc(q->held, cap * sizeof(*n));
 		if (n == NULL) {
 			ac_log(AC_LOG_ERR, "queue", "reply_dropped", "reason=out_of_memory");
-			return;
+			return NULL;
 		}
 		q->held = n;
 		q->held_cap = cap;
@@ -49,9 +49,21 @@ static void hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p, 
 	h->env = *env;
 	h->to = to;
 	h->is_mutation = is_mutation;
+	h->only_if_failed = false;
 	h->off = ac_mpw_len(&q->held_bytes);
 	h->len = len;
 	ac_mpw_raw(&q->held_bytes, p, len);
+	return h;
+}
+
+void ac_queue_hold_failure_reply(ac_queue *q, const ac_env *req)
+{
+	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
+	held_msg *h;
+
+	if (req->corr_id != 0 && (h = hold(q, &env, AC_ACTOR_GATEWAY, "", 0, true)) != NULL) {
+		h->only_if_failed = true;
+	}
 }
 
 void ac_queue_hold_reply(ac_queue *q, const ac_env *req, const ac_mpw *body, bool is_mutation)
@@ -179,6 +191,9 @@ static void release_held(ac_queue *q, bool committed)
 	for (size_t i = 0; i < q->held_count; i++) {
 		held_msg *h = &q->held[i];
 		ac_env reply = { .type = AC_MSG_GW_REPLY, .corr_id = h->env.corr_id };
+		if (h->only_if_failed && committed) {
+			continue;
+		}
 		if (h->env.type == AC_MSG_TEL_EVENT) {
 			if (committed) {
 				ac_actor_publish_encoded(q->actor, bytes + h->off, h->len);
@@ -234,6 +249,7 @@ void ac_queue_commit_batch(void *state, ac_actor *a)
 		}
 		q->dirty_count = 0;
 	}
+	ac_queue_early_settled(q);
 	release_held(q, err == AC_OK);
 }
 

@@ -5,6 +5,7 @@
 #ifndef AC_QUEUE_QUEUE_INT_H
 #define AC_QUEUE_QUEUE_INT_H
 
+#include "codec/agent_wire.h"
 #include "codec/task_wire.h"
 #include "queue/queue.h"
 #include "queue/queue_state.h"
@@ -16,8 +17,15 @@ typedef struct held_msg {
 	ac_env env;        /* reply envelope (to the gateway) or event (to telemetry) */
 	ac_actor_id to;
 	bool is_mutation;  /* replaced by `unavailable` when the commit fails */
+	bool only_if_failed; /* nothing when the commit succeeds, `unavailable` if not */
 	size_t off, len;   /* bytes in ac_queue.held_bytes */
 } held_msg;
+
+/* A fetch sent on before its task.complete committed (queue_early.c). */
+typedef struct early_fetch {
+	uint64_t corr_id;
+	bool awaiting; /* no proposal or held notice from the scheduler yet */
+} early_fetch;
 
 typedef struct abort_note {
 	char agent_id[129];
@@ -54,6 +62,8 @@ struct ac_queue {
 	uint32_t agent_note_count;
 	abort_note *aborts;          /* tasks each agent must stop (cancelled, reclaimed) */
 	size_t abort_count, abort_cap;
+	early_fetch *early;          /* early fetches of this batch (queue_early.c) */
+	size_t early_count, early_cap;
 	uint64_t rng;                /* xorshift state for retry jitter */
 	ac_arena commit_arena;
 };
@@ -88,6 +98,19 @@ void ac_queue_rearm(ac_queue *q, ac_task *t);
 /* Sends the collected scheduler events and agent notes. */
 void ac_queue_flush_notes(ac_queue *q);
 
+/* queue_early.c: fetches sent on before their task.complete commits */
+/* Sends r's fetch to the scheduler now, marked AC_ENV_AFTER_COMMIT. */
+void ac_queue_send_early_fetch(ac_queue *q, ac_call *call, const ac_req_task_fenced *r);
+/* True when env is an early fetch of the open batch (its answer must be held); it
+ * counts as answered from now on. */
+bool ac_queue_early_answered(ac_queue *q, const ac_env *env);
+void ac_queue_on_fetch_held(void *state, ac_call *call);
+void ac_queue_on_fetch_empty(void *state, ac_call *call);
+/* gather_more: an early fetch of this batch still awaits the scheduler's answer. */
+bool ac_queue_gather_more(void *state);
+/* The batch committed or failed: its early fetches are ordinary ones now. */
+void ac_queue_early_settled(ac_queue *q);
+
 /* queue_batch.c */
 /* Marks t changed in this batch. AC_ENOMEM. */
 ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t);
@@ -99,6 +122,8 @@ void ac_queue_hold_event(ac_queue *q, const char *topic, const ac_mpw *data);
  * priority, agent_id, plus key: value when value is not NULL. */
 void ac_queue_publish_task(ac_queue *q, const char *topic, const ac_task *t, const char *key,
     const char *value);
+/* Holds nothing for req if the batch commits, `unavailable` if it does not. */
+void ac_queue_hold_failure_reply(ac_queue *q, const ac_env *req);
 /* Holds an error reply. */
 void ac_queue_hold_error(ac_queue *q, const ac_env *req, ac_err code, const char *message,
     const char *field);

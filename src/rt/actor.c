@@ -423,9 +423,11 @@ static int build_pollset(ac_actor *a, int inbox_fd, struct pollfd *fds, int *pee
 }
 
 /* Group commit under load: while two or more client requests sent to this actor have
- * not reached its inbox's front yet (ac_rt_request_sent), the batch waits for them (up to gather_us, or until the budget
- * fills), so that they share one commit. A lone request never waits, and neither
- * does a pair: a single straggler is not worth a commit's delay. */
+ * not reached its inbox's front yet (ac_rt_request_sent), or while the actor says it
+ * expects answers that belong to this batch (gather_more), the batch waits for them
+ * (up to gather_us, or until the budget fills), so that they share one commit. A
+ * lone request never waits, and neither does a pair: a single straggler is not worth
+ * a commit's delay. */
 static unsigned gather(ac_actor *a, int inbox_fd, unsigned budget)
 {
 	int64_t until = ac_clock_mono_us() + a->def->gather_us;
@@ -436,8 +438,9 @@ static unsigned gather(ac_actor *a, int inbox_fd, unsigned budget)
 		struct pollfd pfd = { .fd = inbox_fd, .events = POLLIN };
 		struct timespec ts;
 
-		if (atomic_load(&a->rt->in_transit[a->def->id]) < 2 || now >= until ||
-		    n >= budget || a->stopping) {
+		bool wanted = atomic_load(&a->rt->in_transit[a->def->id]) >= 2 ||
+		    (a->def->gather_more != NULL && a->def->gather_more(a->state));
+		if (!wanted || now >= until || n >= budget || a->stopping) {
 			return n;
 		}
 		ts.tv_sec = (until - now) / 1000000;

@@ -62,6 +62,9 @@ typedef struct ac_actor_def {
 	 * reached it yet (ac_rt_request_sent), keep the batch open for them, up to this
 	 * many microseconds. 0: a batch is what is waiting. */
 	unsigned gather_us;
+	/* Also keeps a batch open (within gather_us) while it returns true: the actor
+	 * expects answers from a peer that should share the batch's commit. May be NULL. */
+	bool (*gather_more)(void *state);
 } ac_actor_def;
 
 /* Creates the instance: one inproc inbox per actor, listening, with names unique to

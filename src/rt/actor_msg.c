@@ -10,7 +10,7 @@
 
 ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body)
 {
-	ac_env env = { .type = (uint16_t)type };
+	ac_env env = { .type = (uint8_t)type };
 
 	return ac_actor_send(a, to, &env, body ? ac_mpw_data(body) : NULL,
 	    body ? ac_mpw_len(body) : 0);
@@ -42,7 +42,7 @@ ac_err ac_actor_forward(ac_actor *a, ac_actor_id to, const ac_env *req, ac_msg_t
 {
 	ac_env env = *req;
 
-	env.type = (uint16_t)type;
+	env.type = (uint8_t)type;
 	return ac_actor_send(a, to, &env, ac_mpw_data(body), ac_mpw_len(body));
 }
 

@@ -19,9 +19,33 @@
 
 /* ---- replies to fetches ---- */
 
+/* "No task". An early fetch's answer goes through the queue, which holds it until
+ * the completion it rides on has committed (codec/msg.h, AC_ENV_AFTER_COMMIT). */
 static void reply_no_task(ac_scheduler *s, const ac_env *env)
 {
-	ac_actor_reply_ok(s->actor, env);
+	ac_mpw *w;
+
+	if (!(env->flags & AC_ENV_AFTER_COMMIT)) {
+		ac_actor_reply_ok(s->actor, env);
+		return;
+	}
+	w = ac_actor_scratch(s->actor);
+	ac_mpw_map(w, 1);
+	ac_mpw_key(w, "ok");
+	ac_mpw_bool(w, true);
+	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, env, AC_MSG_FETCH_EMPTY, w);
+}
+
+/* An early fetch found no task at once: the queue need not keep its batch open for
+ * a proposal. */
+static void tell_held(ac_scheduler *s, const ac_env *env)
+{
+	ac_env held = *env;
+
+	if (env->flags & AC_ENV_AFTER_COMMIT) {
+		held.type = AC_MSG_FETCH_HELD;
+		ac_actor_send(s->actor, AC_ACTOR_QUEUE, &held, NULL, 0);
+	}
 }
 
 /* ---- task events ---- */
@@ -163,6 +187,7 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 	} else {
 		ac_actor_timer_add(s->actor, deadline_of(f), TIMER_FETCH, (uint64_t)(uintptr_t)w,
 		    &w->timer);
+		tell_held(s, env);
 	}
 }
 

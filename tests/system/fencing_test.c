@@ -236,6 +236,35 @@ Test(fencing, complete_with_fetch_wait_returns_the_next_task, .timeout = 30)
 	task_is(t2, "completed", NULL);
 }
 
+/* The answer to an early fetch that finds nothing at once (fetch_wait_ms 0) comes
+ * while the completion's batch may still be open: it is held until the commit, and a
+ * plain (no accept) next task comes assigned, not working. */
+Test(fencing, complete_with_fetch_answers_after_the_commit, .timeout = 30)
+{
+	ac_reply *r;
+	uint64_t t1, t2, t3, g1, g2;
+
+	boot(NULL);
+	ac_ts_hello(cli, "w", "");
+	t1 = ac_ts_submit(cli, "\"description\":\"only\"");
+	cr_assert_eq(ac_ts_fetch(cli, "w", 2000, true, &g1), t1);
+	r = ac_ts_fenced(cli, "task.complete", "w", t1, g1, ",\"fetch_wait_ms\":0");
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert_not(ac_ts_has_task(r));
+	ac_reply_free(r);
+	task_is(t1, "completed", NULL);
+	t2 = ac_ts_submit(cli, "\"description\":\"second\"");
+	t3 = ac_ts_submit(cli, "\"description\":\"third\"");
+	cr_assert_eq(ac_ts_fetch(cli, "w", 2000, true, &g2), t2);
+	r = ac_ts_fenced(cli, "task.complete", "w", t2, g2, ",\"fetch_wait_ms\":1000");
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert(ac_ts_has_task(r), "no next task");
+	cr_assert_eq(ac_ts_u64(r, "task.id"), t3);
+	ac_ts_expect_str(r, "task.status", "assigned");
+	ac_reply_free(r);
+	task_is(t2, "completed", NULL);
+}
+
 /* ---- cancel and abort ---- */
 
 Test(fencing, cancelled_task_is_named_in_abort, .timeout = 30)

@@ -5,6 +5,7 @@
  * messages, and never waits past gather_us.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,36 @@ static const ac_actor_def long_window = {
 	.gather_us = 3600u * 1000000u,
 };
 
+/* gather_more: the actor awaits one answer per message it handled with awaits set
+ * (as the queue awaits the scheduler's answer to an early fetch). */
+static atomic_uint awaited;
+
+static bool gather_more(void *state)
+{
+	(void)state;
+	return atomic_load(&awaited) > 0;
+}
+
+static void on_awaited(void *state, ac_call *call)
+{
+	atomic_fetch_sub(&awaited, 1);
+	on_msg(state, call);
+}
+
+static const ac_handler awaiting_handlers[AC_MSG_COUNT] = {
+	[AC_MSG_TEL_COUNT] = { on_msg, NULL },
+	[AC_MSG_TEL_EVENT] = { on_awaited, NULL },
+};
+
+static const ac_actor_def awaiting_window = {
+	.name = "gatherer",
+	.id = AC_ACTOR_QUEUE,
+	.handlers = awaiting_handlers,
+	.on_drained = on_drained,
+	.gather_us = 3600u * 1000000u,
+	.gather_more = gather_more,
+};
+
 static const ac_actor_def short_window = {
 	.name = "gatherer",
 	.id = AC_ACTOR_QUEUE,
@@ -102,13 +133,18 @@ static void announce(unsigned n)
 }
 
 /* Sends one message; a client request (announced before) when is_request. */
-static void send_msg(bool is_request)
+static void send_type(ac_msg_type type, bool is_request)
 {
-	ac_env env = { .type = AC_MSG_TEL_COUNT, .inflight = is_request ? 1 : 0 };
+	ac_env env = { .type = (uint8_t)type, .inflight = is_request ? 1 : 0 };
 	nng_msg *m;
 
 	cr_assert_eq(ac_msg_alloc(&m, &env, NULL, 0), AC_OK);
 	cr_assert_eq(ac_rt_send(rt, AC_ACTOR_QUEUE, &m), AC_OK);
+}
+
+static void send_msg(bool is_request)
+{
+	send_type(AC_MSG_TEL_COUNT, is_request);
 }
 
 /* Waits until *counter reaches want; false after WAIT_S seconds. */
@@ -174,4 +210,19 @@ Test(gather, a_batch_closes_when_its_window_ends_even_if_requests_are_missing)
 	send_msg(true); /* eight announced requests never come */
 	cr_assert(wait_until(&g.batch_count, 1), "the window never ended");
 	cr_assert_eq(g.batches[0], 1);
+}
+
+Test(gather, a_batch_waits_for_what_the_actor_awaits)
+{
+	cr_assert_eq(ac_actor_start(rt, &awaiting_window, NULL, &actor), AC_OK);
+	atomic_store(&awaited, 1);
+	send_msg(false); /* opens the batch; the awaited answer is not there yet */
+	cr_assert(wait_until(&g.handled, 1));
+	send_type(AC_MSG_TEL_EVENT, false);
+	cr_assert(wait_until(&g.batch_count, 1), "the batch never closed");
+	cr_assert_eq(g.batches[0], 2, "the awaited answer missed the batch: %u", g.batches[0]);
+	/* nothing awaited: a batch closes at once */
+	send_msg(false);
+	cr_assert(wait_until(&g.batch_count, 2));
+	cr_assert_eq(g.batches[1], 1);
 }
