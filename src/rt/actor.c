@@ -367,15 +367,17 @@ static unsigned drain(ac_actor *a, nng_socket sock, ac_watch_fn fn, unsigned bud
 	return n;
 }
 
-/* Fires due timers; returns how many (they count as handled: a timer's changes must
- * reach on_drained, the commit point, like a message's). */
-static unsigned fire_timers(ac_actor *a)
+/* Fires up to budget due timers; returns how many (they count as handled: a timer's
+ * changes must reach on_drained, the commit point, like a message's). The budget keeps
+ * a burst (100 000 fallback or ttl timers due at once) from blinding the actor to its
+ * inbox: the rest fire in the next passes, the poll between them not waiting. */
+static unsigned fire_timers(ac_actor *a, unsigned budget)
 {
 	ac_timer_entry t;
 	int64_t now = ac_clock_mono_ms();
 	unsigned n = 0;
 
-	while (!a->stopping && ac_timers_pop_due(a->timers, now, &t)) {
+	while (n < budget && !a->stopping && ac_timers_pop_due(a->timers, now, &t)) {
 		if (a->def->on_timer != NULL) {
 			a->def->on_timer(a->state, a, &t);
 		}
@@ -465,7 +467,7 @@ static void run_loop(ac_actor *a, int inbox_fd)
 		if (poll(fds, (nfds_t)n, poll_timeout_ms(a)) < 0) {
 			continue; /* EINTR */
 		}
-		handled += fire_timers(a);
+		handled += fire_timers(a, budget);
 		handled += drain(a, a->rt->inbox[a->def->id], NULL, budget);
 		if (handled > 0 && a->def->gather_us > 0) {
 			handled += gather(a, inbox_fd, budget > handled ? budget - handled : 0);

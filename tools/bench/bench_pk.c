@@ -130,8 +130,10 @@ pk_task_fields(bench_pk *p, long long n, const bench_task_spec *s)
 	char desc[64];
 
 	/* "fix typo" makes it a trivial task: the sidecar tier routes without an Ollama
-	 * endpoint, so the run measures the queue and scheduler, not the fallback wait */
-	snprintf(desc, sizeof(desc), "%s %lld", s->preload ? "bench preload" : "fix typo in bench task",
+	 * endpoint, so the run measures the queue and scheduler, not the fallback wait.
+	 * Preloaded tasks too: as standard tasks, with no endpoint, all of them would
+	 * fall back together 5 s later (fallback_wait_ms), in the middle of the run. */
+	snprintf(desc, sizeof(desc), "fix typo in bench %s %lld", s->preload ? "preload" : "task",
 	    n);
 	bench_pk_kstr(p, "description", desc);
 	if (s->with_t0) {

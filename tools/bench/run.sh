@@ -162,14 +162,16 @@ run_ac 0 ping --clients 8 --seconds 3 --label "ping 8 clients"
 run_ac 8000 submit --clients 1 --tasks 8000 --label "submit 1 client" --fsync-dir "$WORK"
 run_ac 20000 submit --clients 16 --tasks 20000 --label "submit 16 clients"
 run_ac 200000 submit --clients 16 --tasks 200000 --batch 100 --label "submit 16 clients batch 100"
-run_ac 5000 e2e --submitters 8 --agents 8 --tasks 5000 --label "e2e plain 8+8"
-run_ac 5000 e2e --submitters 32 --agents 32 --tasks 5000 --label "e2e plain 32+32"
-run_ac 15000 e2e --mode fast --submitters 8 --agents 8 --tasks 15000 --label "e2e fast 8+8 (batch 100)"
+run_ac 15000 e2e --submitters 8 --agents 8 --tasks 15000 --label "e2e plain 8+8"
+run_ac 15000 e2e --submitters 32 --agents 32 --tasks 15000 --label "e2e plain 32+32"
+run_ac 30000 e2e --mode fast --submitters 8 --agents 8 --tasks 30000 --label "e2e fast 8+8 (batch 100)"
 run_ac 5000 e2e --submitters 8 --agents 8 --tasks 5000 --rate 1000 --label "e2e plain paced 1000/s, 8 agents"
 run_ac 0 e2e --submitters 8 --agents 8 --tasks 5000 --rate 1000 --preload 100000 \
 	--label "e2e plain paced 1000/s, 8 agents, 100000 queued"
-# 1000 agents: one thread and one connection (nng REQ socket) per agent, no multiplexing.
-run_ac 5000 e2e --submitters 8 --agents 1000 --tasks 5000 --rate 1000 \
+# 1000 agents: one thread and one connection (nng REQ socket) per agent, no multiplexing,
+# each long-polling 25 s like agentcom-agent by default (with 1 s, a thousand idle agents
+# would re-fetch a thousand times a second).
+run_ac 5000 e2e --submitters 8 --agents 1000 --tasks 5000 --rate 1000 --wait-ms 25000 \
 	--label "e2e plain paced 1000/s, 1000 agents"
 run_ac 5000 e2e --mode fast --batch 1 --submitters 8 --agents 8 --tasks 5000 --rate 1000 \
 	--label "e2e fast paced 1000/s, 8 agents, single submits"
