@@ -4,7 +4,8 @@
  * reached), so that a burst of waits or fallbacks costs a few inter-actor messages, not
  * one per task. Order is kept. The same goes for the liveness notes of agents whose
  * fetches the scheduler served itself (to the registry). (Telemetry events are gathered
- * by ac_actor_publish.)
+ * by ac_actor_publish.) One scheduler.attempt event sums up each pass that tried to
+ * place tasks (DESIGN §4; the original's one per scheduling pass).
  */
 #include "scheduler/scheduler_int.h"
 
@@ -20,8 +21,33 @@ void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
 	}
 }
 
+void ac_sched_note_attempt(ac_scheduler *s, const char *trigger)
+{
+	if (s->attempt_trigger == NULL) {
+		s->attempt_trigger = trigger;
+	}
+}
+
+static void publish_attempt(ac_scheduler *s)
+{
+	ac_mpw *w = ac_actor_scratch(s->actor);
+
+	ac_mpw_map(w, 3);
+	ac_mpw_key(w, "idle_agents");
+	ac_mpw_u64(w, ac_sched_waiter_count(s->st));
+	ac_mpw_key(w, "queued_tasks");
+	ac_mpw_u64(w, ac_sched_task_count(s->st));
+	ac_mpw_key(w, "trigger");
+	ac_mpw_cstr(w, s->attempt_trigger);
+	ac_actor_publish(s->actor, "scheduler.attempt", w);
+	s->attempt_trigger = NULL;
+}
+
 void ac_sched_flush(ac_scheduler *s)
 {
+	if (s->attempt_trigger != NULL) {
+		publish_attempt(s);
+	}
 	ac_actor_tell_list(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes,
 	    &s->note_count);
 	/* agents whose fetches the cached profiles served (sched_agents.c) */

@@ -288,6 +288,7 @@ void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size
 		ac_sched_request_snapshot(s);
 		break;
 	case AC_EP_APPLIED:
+		ac_sched_note_attempt(s, "endpoint_event");
 		after_view_change(s, unblocks);
 		break;
 	default:
@@ -302,6 +303,7 @@ void ac_sched_on_snapshot(void *state, ac_call *call)
 
 	if (ac_sched_endpoints_apply(s->eps, call->body, call->body_len, true, &unblocks) ==
 	    AC_EP_APPLIED) {
+		ac_sched_note_attempt(s, "endpoint_event");
 		after_view_change(s, unblocks);
 	}
 }

@@ -109,6 +109,7 @@ static void on_task_events(void *state, ac_call *call)
 	const ac_task_events_msg *m = call->req;
 	const ac_task_event *items = m->tasks.items;
 
+	ac_sched_note_attempt(s, "task_event");
 	for (uint32_t i = 0; i < m->tasks.count; i++) {
 		on_task_event(s, &items[i], call->arena);
 	}
@@ -159,6 +160,7 @@ static void hold_fetch(ac_scheduler *s, const ac_env *env, ac_fetch_msg *f, cons
 		ac_actor_reply_err(s->actor, env, AC_EUNAVAIL, "out of memory", NULL);
 		return;
 	}
+	ac_sched_note_attempt(s, "agent_fetch");
 	ac_str_cpy(w->agent, sizeof(w->agent), f->agent_id);
 	ac_str_cpy(w->endpoint, sizeof(w->endpoint), f->endpoint);
 	if ((old = ac_sched_find_waiter(s->st, w->agent)) != NULL) {
@@ -355,15 +357,18 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 		reply_no_task(s, &w->env);
 		ac_sched_end_wait(s, w);
 	} else if (t->kind == TIMER_DELAY) {
+		ac_sched_note_attempt(s, "timer");
 		ac_pending *p = ac_sched_find_task(s->st, t->tag);
 		if (p != NULL && p->delay_timer == t->id) {
 			p->delay_timer = 0;
 			release(s, p);
 		}
 	} else if (t->kind == TIMER_FALLBACK) {
+		ac_sched_note_attempt(s, "timer");
 		ac_sched_on_fallback(s, t->tag, t->id);
 	} else if (t->kind == TIMER_SAFETY) {
 		/* a lost event may delay work, never strand it (DESIGN §2 rule 4) */
+		ac_sched_note_attempt(s, "timer");
 		ac_sched_request_snapshot(s);
 		ac_sched_reevaluate_all(s);
 		ac_actor_timer_add(a, ac_clock_mono_ms() + AC_SAFETY_PASS_MS, TIMER_SAFETY, 0, NULL);

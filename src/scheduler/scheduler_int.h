@@ -58,6 +58,7 @@ struct ac_scheduler {
 	ac_task_map agents;          /* agent hash -> ac_sched_agent (owned) */
 	ac_mpw seen;                 /* pending liveness notes for the registry */
 	uint32_t seen_count;
+	const char *attempt_trigger; /* what first asked for placement this pass, or NULL */
 	int64_t down_since_ms;       /* wall: when the last healthy endpoint went, 0 = up */
 	bool is_alerting;
 	uint64_t alert_timer;
@@ -93,6 +94,9 @@ void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason);
 /* Sends the notes gathered so far (end of a batch, or a bound reached). Events need
  * no help: ac_actor_publish gathers them already. */
 void ac_sched_flush(ac_scheduler *s);
+/* Placement was attempted this pass because of trigger (a static string: the first of
+ * a pass is reported): ac_sched_flush publishes one scheduler.attempt for the pass. */
+void ac_sched_note_attempt(ac_scheduler *s, const char *trigger);
 /* Registry event socket and snapshots. */
 void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size_t len);
 void ac_sched_on_snapshot(void *state, ac_call *call);
