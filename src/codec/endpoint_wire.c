@@ -51,6 +51,7 @@ static const ac_field endpoint_fields[] = {
 	AC_F(E, last_error, "last_error", AC_FT_STR, false),
 	AC_F(E, resources, "resources", AC_FT_OBJ, false, .sub = &ac_resources_schema),
 	AC_F(E, seq, "seq", AC_FT_UINT, false),
+	AC_F(E, in_flight, "in_flight", AC_FT_UINT, false),
 };
 const ac_schema ac_endpoint_wire_schema = AC_SCHEMA("endpoint", E, endpoint_fields);
 #undef E
@@ -78,3 +79,16 @@ static const ac_field event_fields[] = {
 };
 const ac_schema ac_endpoint_event_schema = AC_SCHEMA("endpoint_event", ac_endpoint_event,
     event_fields);
+
+static const ac_field load_fields[] = {
+	AC_F(ac_endpoint_load, endpoint_id, "endpoint_id", AC_FT_STR, true, .min_len = 1,
+	    .max_len = 300),
+	AC_F(ac_endpoint_load, in_flight, "in_flight", AC_FT_UINT, true),
+};
+static const ac_schema load_schema = AC_SCHEMA("endpoint_load", ac_endpoint_load, load_fields);
+static const ac_field loads_fields[] = {
+	AC_F(ac_endpoint_loads_msg, loads, "loads", AC_FT_OBJS, true, .max_len = 100000,
+	    .sub = &load_schema),
+};
+const ac_schema ac_endpoint_loads_msg_schema = AC_SCHEMA("endpoint_loads", ac_endpoint_loads_msg,
+    loads_fields);

@@ -45,6 +45,7 @@ typedef struct ac_endpoint_wire {
 	ac_str last_error;
 	ac_obj resources;       /* ac_resources_wire */
 	ac_uint seq;            /* order of registration (tie-break) */
+	ac_uint in_flight;      /* tasks placed on it and not finished (the scheduler's count) */
 } ac_endpoint_wire;
 extern const ac_schema ac_endpoint_wire_schema;
 
@@ -71,5 +72,16 @@ typedef struct ac_endpoint_event {
 	ac_objs endpoints;      /* ac_endpoint_wire */
 } ac_endpoint_event;
 extern const ac_schema ac_endpoint_event_schema;
+
+/* One entry of AC_MSG_ENDPOINT_LOAD: the scheduler's in-flight count of an endpoint. */
+typedef struct ac_endpoint_load {
+	ac_str endpoint_id;
+	ac_uint in_flight;
+} ac_endpoint_load;
+/* AC_MSG_ENDPOINT_LOAD: the counts that changed in one scheduler batch (in order). */
+typedef struct ac_endpoint_loads_msg {
+	ac_objs loads;          /* ac_endpoint_load */
+} ac_endpoint_loads_msg;
+extern const ac_schema ac_endpoint_loads_msg_schema;
 
 #endif

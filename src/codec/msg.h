@@ -87,6 +87,7 @@ typedef enum ac_msg_type {
 	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */
 	AC_MSG_ENDPOINT_SNAPSHOT_REQ, /* scheduler -> registry: send me every endpoint */
 	AC_MSG_ENDPOINT_SNAPSHOT,  /* registry -> scheduler (lossless): ac_endpoint_event */
+	AC_MSG_ENDPOINT_LOAD,      /* scheduler -> registry: in-flight counts that changed */
 
 	AC_MSG_COUNT
 } ac_msg_type;

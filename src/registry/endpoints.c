@@ -258,6 +258,7 @@ void ac_endpoint_encode(const ac_endpoint *e, ac_mpw *w)
 		.last_error = view(e->last_error),
 		.resources = { &res, e->resources.reported_at_ms != 0 },
 		.seq = { e->tag, true },
+		.in_flight = { e->in_flight, true },
 	};
 
 	if (models == NULL) {

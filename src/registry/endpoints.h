@@ -51,6 +51,7 @@ typedef struct ac_endpoint {
 	int64_t registered_at_ms;
 	char last_error[160];
 	ac_resources resources;
+	uint32_t in_flight;        /* the scheduler's count, as it last reported it */
 } ac_endpoint;
 
 typedef struct ac_endpoints ac_endpoints;

@@ -389,6 +389,7 @@ static const ac_handler registry_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_OP_ENDPOINT_LIST] = { ac_registry_on_endpoint_list, &ac_req_empty_schema },
 	[AC_MSG_PROBE_RESULT] = { ac_registry_on_probe_result, &ac_probe_result_schema },
 	[AC_MSG_ENDPOINT_SNAPSHOT_REQ] = { ac_registry_on_snapshot_req, NULL },
+	[AC_MSG_ENDPOINT_LOAD] = { ac_registry_on_endpoint_load, &ac_endpoint_loads_msg_schema },
 };
 
 static const ac_actor_def registry_def = {

@@ -323,6 +323,23 @@ void ac_registry_on_endpoint_list(void *state, ac_call *call)
 	ac_actor_reply(r->actor, &call->env, w);
 }
 
+void ac_registry_on_endpoint_load(void *state, ac_call *call)
+{
+	ac_registry *r = state;
+	const ac_endpoint_loads_msg *m = call->req;
+	const ac_endpoint_load *loads = m->loads.items;
+	char id[AC_ENDPOINT_ID_MAX];
+
+	for (uint32_t i = 0; i < m->loads.count; i++) {
+		ac_endpoint *e = ac_endpoints_find(r->endpoints,
+		    ac_str_cpy(id, sizeof(id), loads[i].endpoint_id));
+		if (e != NULL) {
+			e->in_flight = loads[i].in_flight.v > UINT32_MAX ? UINT32_MAX :
+			                                                   (uint32_t)loads[i].in_flight.v;
+		}
+	}
+}
+
 /* The scheduler saw a gap (or just started): send every endpoint, losslessly. */
 void ac_registry_on_snapshot_req(void *state, ac_call *call)
 {

@@ -37,6 +37,8 @@ void ac_registry_on_endpoint_remove(void *state, ac_call *call);
 void ac_registry_on_endpoint_list(void *state, ac_call *call);
 void ac_registry_on_probe_result(void *state, ac_call *call);
 void ac_registry_on_snapshot_req(void *state, ac_call *call);
+/* AC_MSG_ENDPOINT_LOAD: the scheduler's in-flight counts, shown in endpoint records. */
+void ac_registry_on_endpoint_load(void *state, ac_call *call);
 /* Probes every endpoint (the periodic health pass). */
 void ac_registry_probe_all(ac_registry *r);
 /* Registers the agent's ollama_url (source agent); localhost names are replaced by

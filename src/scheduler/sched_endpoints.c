@@ -254,6 +254,18 @@ size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_rout
 	return n;
 }
 
+bool ac_sched_endpoints_in_flight(const ac_sched_endpoints *es, const char *id, uint32_t *out)
+{
+	size_t at;
+	const sched_ep *e = find((ac_sched_endpoints *)es, id, strlen(id), &at);
+
+	if (e == NULL) {
+		return false;
+	}
+	*out = e->in_flight;
+	return true;
+}
+
 uint32_t ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta,
     uint32_t slots)
 {

@@ -43,6 +43,8 @@ size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_rout
 /* An assignment to / release from endpoint id (in_flight +1 / -1), slots tasks at most
  * per endpoint. Returns 1 when a release opened a slot on a usable endpoint (healthy,
  * with a model) that was full, else 0: only then can a task waiting for a slot go. */
+/* The in_flight of endpoint id into *out; false when the view has no such endpoint. */
+bool ac_sched_endpoints_in_flight(const ac_sched_endpoints *es, const char *id, uint32_t *out);
 uint32_t ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta,
     uint32_t slots);
 /* Free slots on usable endpoints: how many waiting tasks an event can let go at most. */

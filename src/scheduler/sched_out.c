@@ -43,11 +43,29 @@ static void publish_attempt(ac_scheduler *s)
 	s->attempt_trigger = NULL;
 }
 
+uint32_t ac_sched_add_flight(ac_scheduler *s, const char *endpoint, int delta)
+{
+	uint32_t opened = ac_sched_endpoints_add_flight(s->eps, endpoint, delta, ac_sched_slots(s));
+	uint32_t n;
+
+	if (endpoint != NULL && ac_sched_endpoints_in_flight(s->eps, endpoint, &n)) {
+		ac_mpw_map(&s->loads, 2);
+		ac_mpw_key(&s->loads, "endpoint_id");
+		ac_mpw_cstr(&s->loads, endpoint);
+		ac_mpw_key(&s->loads, "in_flight");
+		ac_mpw_u64(&s->loads, n);
+		s->load_count++;
+	}
+	return opened;
+}
+
 void ac_sched_flush(ac_scheduler *s)
 {
 	if (s->attempt_trigger != NULL) {
 		publish_attempt(s);
 	}
+	ac_actor_tell_list(s->actor, AC_ACTOR_REGISTRY, AC_MSG_ENDPOINT_LOAD, "loads", &s->loads,
+	    &s->load_count);
 	ac_actor_tell_list(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes,
 	    &s->note_count);
 	/* agents whose fetches the cached profiles served (sched_agents.c) */

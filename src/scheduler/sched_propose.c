@@ -60,7 +60,7 @@ static void remember(ac_scheduler *s, const ac_pending *p, const ac_decision *d)
 	const char *ep = d->target == AC_TARGET_OLLAMA ? d->endpoint : NULL;
 
 	if (pr != NULL) { /* the queue never spoke of an older one; no re-evaluation mid-proposal */
-		ac_sched_endpoints_add_flight(s->eps, pr->endpoint, -1, ac_sched_slots(s));
+		ac_sched_add_flight(s, pr->endpoint, -1);
 		ac_sched_proposal_free(pr);
 	}
 	if ((pr = calloc(1, sizeof(*pr))) == NULL || (ep != NULL && (pr->endpoint = strdup(ep)) == NULL) ||
@@ -77,7 +77,7 @@ static void remember(ac_scheduler *s, const ac_pending *p, const ac_decision *d)
 		count(s, pr, +1);
 	}
 	if (pr->endpoint != NULL) {
-		ac_sched_endpoints_add_flight(s->eps, pr->endpoint, +1, ac_sched_slots(s));
+		ac_sched_add_flight(s, pr->endpoint, +1);
 	}
 }
 
@@ -89,7 +89,7 @@ ac_sched_proposal *ac_sched_proposal_take(ac_scheduler *s, uint64_t task_id)
 	if (pr == NULL || pr->endpoint == NULL) {
 		return pr;
 	}
-	opened = ac_sched_endpoints_add_flight(s->eps, pr->endpoint, -1, ac_sched_slots(s));
+	opened = ac_sched_add_flight(s, pr->endpoint, -1);
 	/* only a full endpoint that frees a slot lets a task that waits for one go, and only
 	 * one; a slot freed on an endpoint with room changes nothing for waiting tasks */
 	ac_sched_reevaluate(s, opened);

@@ -462,6 +462,7 @@ static void scheduler_free(ac_scheduler *s)
 	}
 	ac_task_map_fini(&s->proposals);
 	ac_mpw_fini(&s->notes);
+	ac_mpw_fini(&s->loads);
 	ac_sched_agents_free(s);
 	ac_sched_endpoints_free(s->eps);
 	ac_sched_state_free(s->st);
@@ -480,6 +481,7 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 	s->cfg = cfg;
 	ac_task_map_init(&s->proposals);
 	ac_mpw_init(&s->notes);
+	ac_mpw_init(&s->loads);
 	ac_mpw_init(&s->seen);
 	ac_task_map_init(&s->agents);
 	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));

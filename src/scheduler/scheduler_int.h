@@ -56,6 +56,8 @@ struct ac_scheduler {
 	ac_mpw notes;                /* pending notes for the queue, note_count of them */
 	uint32_t note_count;
 	ac_task_map agents;          /* agent hash -> ac_sched_agent (owned) */
+	ac_mpw loads;                /* in-flight counts for the registry, load_count of them */
+	uint32_t load_count;
 	ac_mpw seen;                 /* pending liveness notes for the registry */
 	uint32_t seen_count;
 	const char *attempt_trigger; /* what first asked for placement this pass, or NULL */
@@ -97,6 +99,9 @@ void ac_sched_flush(ac_scheduler *s);
 /* Placement was attempted this pass because of trigger (a static string: the first of
  * a pass is reported): ac_sched_flush publishes one scheduler.attempt for the pass. */
 void ac_sched_note_attempt(ac_scheduler *s, const char *trigger);
+/* ac_sched_endpoints_add_flight, plus the new count noted for the registry, which
+ * shows it as the endpoint's in_flight (sent by ac_sched_flush). */
+uint32_t ac_sched_add_flight(ac_scheduler *s, const char *endpoint, int delta);
 /* Registry event socket and snapshots. */
 void ac_sched_on_endpoint_event(void *state, ac_actor *a, const uint8_t *p, size_t len);
 void ac_sched_on_snapshot(void *state, ac_call *call);

@@ -280,3 +280,44 @@ Test(routing, the_agent_next_to_the_selected_endpoint_is_preferred, .timeout = 2
 	cr_assert_str_eq(ep, a_ep, "the task went to %s (agent %s), not to the best endpoint %s", ep, who, a_ep);
 	cr_assert_str_eq(who, "near-a", "the task went to %s, not to the agent next to %s", who, a_ep);
 }
+
+/* Polls endpoint id's in_flight (every 10 ms, up to 3 s) until it is want: the registry
+ * shows the scheduler's count as of its last batch. */
+static bool in_flight_becomes(const char *id, uint64_t want)
+{
+	uint64_t n = UINT64_MAX;
+
+	for (int i = 0; i < 300; i++) {
+		if (ac_ep_u64(cli, id, "in_flight", &n) && n == want) {
+			return true;
+		}
+		usleep(10 * 1000);
+	}
+	cr_log_error("in_flight of %s is %llu, not %llu", id, ULL(n), ULL(want));
+	return false;
+}
+
+/* DESIGN §3: an endpoint record shows in_flight, the tasks placed on it and not
+ * finished, as the scheduler counts them for its slots and scores. */
+Test(routing, endpoint_records_show_their_tasks_in_flight, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "health_interval_ms=200", NULL };
+	char ep[64], got[64];
+	uint64_t first, gen;
+	ac_reply *r;
+
+	boot(args);
+	healthy_fake(ep, sizeof(ep));
+	cr_assert(in_flight_becomes(ep, 0));
+	submit_std();
+	submit_std();
+	first = worker_takes(0, got, sizeof(got));
+	cr_assert_str_eq(got, ep);
+	worker_takes(1, got, sizeof(got));
+	cr_assert(in_flight_becomes(ep, 2));
+	r = ac_ts_get(cli, first);
+	gen = ac_ts_u64(r, "task.generation");
+	ac_reply_free(r);
+	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "w00", first, gen, ""), "complete");
+	cr_assert(in_flight_becomes(ep, 1), "a finished task still counts");
+}

@@ -96,6 +96,7 @@ static void add_row(ac_cli_table *t, const ac_reply *r, uint32_t i)
 
 	cell_at(t, r, i, "id");
 	cell_at(t, r, i, "status");
+	cell_at(t, r, i, "in_flight");
 	for (size_t k = 0; k < 2; k++) {
 		snprintf(path, sizeof(path), "endpoints[%" PRIu32 "].%s", i, lists[k]);
 		join(ac_reply_get(r, path), cell, sizeof(cell));
@@ -117,16 +118,16 @@ static void add_row(ac_cli_table *t, const ac_reply *r, uint32_t i)
 
 static int show_list(ac_cli *cli, const ac_reply *r)
 {
-	static const char *const header[] = { "ENDPOINT", "STATUS", "MODELS", "LOADED", "CPU%",
-		"RAM USED", "VRAM USED", "LAST CHECK" };
+	static const char *const header[] = { "ENDPOINT", "STATUS", "TASKS", "MODELS", "LOADED",
+		"CPU%", "RAM USED", "VRAM USED", "LAST CHECK" };
 	const msgpack_object *eps = ac_reply_get(r, "endpoints");
 	uint32_t n = eps != NULL && eps->type == MSGPACK_OBJECT_ARRAY ? eps->via.array.size : 0;
 	ac_cli_table t;
 	bool is_printed;
 
 	(void)cli;
-	ac_cli_table_init(&t, 8);
-	for (size_t k = 0; k < 8; k++) {
+	ac_cli_table_init(&t, 9);
+	for (size_t k = 0; k < 9; k++) {
 		ac_cli_table_add(&t, header[k]);
 	}
 	for (uint32_t i = 0; i < n; i++) {
