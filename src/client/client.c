@@ -45,8 +45,8 @@ static const struct {
 };
 
 /* Everything else (ECONNRESET, ECONNSHUT, ECRYPTO, ...) means the connection is gone. */
-static ac_err
-from_nng(int rv)
+ac_err
+ac_client_from_nng(int rv)
 {
 	for (size_t i = 0; i < sizeof(nng_errs) / sizeof(nng_errs[0]); i++) {
 		if (nng_errs[i].rv == rv) {
@@ -61,9 +61,7 @@ configure(nng_socket s)
 {
 	int rv;
 
-	if ((rv = nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
-	    (rv = nng_socket_set_ms(s, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS)) != 0 ||
-	    (rv = nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS)) != 0) {
+	if ((rv = nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0) {
 		return rv;
 	}
 	return nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, MAX_REPLY_BYTES);
@@ -75,16 +73,19 @@ is_tls(const char *url)
 	return strncmp(url, "tls+", 4) == 0 || strncmp(url, "wss", 3) == 0;
 }
 
-/* Non-blocking, so a client may be opened before the server is up: nng keeps
- * re-dialling in the background (RECONNMINT..RECONNMAXT). */
-static int
-dial(nng_socket s, const char *url)
+int
+ac_client_dial(nng_socket s, const char *url)
 {
 	const char *ca = getenv(TLS_CA_ENV);
 	nng_dialer d;
 	int rv;
 
 	if ((rv = nng_dialer_create(&d, s, url)) != 0) {
+		return rv;
+	}
+	if ((rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS)) != 0 ||
+	    (rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS)) != 0) {
+		nng_dialer_close(d);
 		return rv;
 	}
 	if (ca != NULL && ca[0] != '\0' && is_tls(url) &&
@@ -114,7 +115,7 @@ ac_client_open(ac_client **out, const char *url, const char *token)
 		goto fail_token;
 	}
 	if ((rv = configure(c->sock)) != 0 ||
-	    (rv = dial(c->sock, url != NULL ? url : AC_DEFAULT_URL)) != 0) {
+	    (rv = ac_client_dial(c->sock, url != NULL ? url : AC_DEFAULT_URL)) != 0) {
 		goto fail_dial;
 	}
 	*out = c;
@@ -125,7 +126,7 @@ fail_token:
 	free(c->token);
 	free(c);
 fail_alloc:
-	return from_nng(rv);
+	return ac_client_from_nng(rv);
 }
 
 void
@@ -185,7 +186,7 @@ ac_client_call_wait(ac_client *c, const uint8_t *req, size_t len, int extra_ms,
 	rv = nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO,
 	    remaining(budget_ms, ac_clock_mono_ms() - start_ms));
 	if (rv != 0 || (rv = nng_recvmsg(c->sock, &msg, 0)) != 0) {
-		return from_nng(rv);
+		return ac_client_from_nng(rv);
 	}
 	if ((err = ac_client_decode_reply(&msg, reply)) != AC_OK) {
 		nng_msg_free(msg);
@@ -193,7 +194,7 @@ ac_client_call_wait(ac_client *c, const uint8_t *req, size_t len, int extra_ms,
 	return err;
 fail_send:
 	nng_msg_free(msg);
-	return from_nng(rv);
+	return ac_client_from_nng(rv);
 }
 
 ac_err

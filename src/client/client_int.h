@@ -33,6 +33,15 @@ ac_err ac_client_add_token(const uint8_t *req, size_t len, const char *token, nn
  * On AC_OK the caller owns *out; free with ac_reply_free. Any thread; no I/O. */
 ac_err ac_client_decode_reply(nng_msg **msg, ac_reply **out);
 
+/* The ac_err for an nng error code of a socket operation (connection errors become
+ * AC_EUNAVAIL). */
+ac_err ac_client_from_nng(int rv);
+
+/* Dials url on s without blocking, so a socket may be opened before the server is up:
+ * nng keeps re-dialling in the background (100 ms .. 2 s apart). Uses the CA file in
+ * AGENTCOM_TLS_CA for tls+tcp:// and wss://. Returns an nng error code. */
+int ac_client_dial(nng_socket s, const char *url);
+
 /* The value of key[0..len) in the map o; NULL when o is NULL, not a map, or has no
  * such string key. Borrowed from o. Any thread. */
 const msgpack_object *ac_client_map_find(const msgpack_object *o, const char *key, size_t len);

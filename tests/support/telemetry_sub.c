@@ -1,21 +1,20 @@
 /* SPDX-License-Identifier: MIT
- * The telemetry subscriber of telemetry_sub.h. Waits with poll() on the socket's
- * NNG_OPT_RECVFD and receives without blocking (nng's own timers are costly in 1.5.2,
- * DESIGN §2 rule 3); unmatched events stay in a FIFO for later waits.
+ * The telemetry subscriber of telemetry_sub.h, on libagentcom's ac_sub (which checks
+ * each frame and waits without nng timers); unmatched events stay in a FIFO for later
+ * waits, each a copy with its map unpacked for path lookups.
  */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <nng/nng.h>
-#include <nng/protocol/pubsub0/sub.h>
-
 #include "agentcom/json.h"
+#include "agentcom/sub.h"
 #include "telemetry_sub.h"
 
 #define KEEP_MAX 4096
+/* How long ac_tsub_open waits for the connection (the server is up by then). */
+#define CONNECT_WAIT_MS 5000
 
 struct ac_tevent {
 	char topic[128];
@@ -26,11 +25,9 @@ struct ac_tevent {
 };
 
 struct ac_tsub {
-	nng_socket sock;
-	int fd;
+	ac_sub *sub;
 	ac_tevent *head, *tail; /* received, not taken */
 	size_t kept;
-	unsigned bad;
 };
 
 static long long mono_ms(void)
@@ -44,34 +41,25 @@ static long long mono_ms(void)
 ac_tsub *ac_tsub_open(const char *url, const char *const *prefixes)
 {
 	ac_tsub *s = calloc(1, sizeof(*s));
-	int rv;
+	ac_err err;
 
 	if (s == NULL) {
 		return NULL;
 	}
-	if ((rv = nng_sub0_open(&s->sock)) != 0) {
-		fprintf(stderr, "telemetry_sub: sub0_open: %s\n", nng_strerror(rv));
+	if ((err = ac_sub_open(&s->sub, url, prefixes)) != AC_OK) {
+		fprintf(stderr, "telemetry_sub: %s: %s\n", url, ac_strerror(err));
 		free(s);
 		return NULL;
 	}
-	(void)nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 8192); /* best effort */
-	if (prefixes == NULL || prefixes[0] == NULL) {
-		rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, "", 0);
-	}
-	for (size_t i = 0; rv == 0 && prefixes != NULL && prefixes[i] != NULL; i++) {
-		rv = nng_socket_set(s->sock, NNG_OPT_SUB_SUBSCRIBE, prefixes[i], strlen(prefixes[i]));
-	}
-	if (rv == 0) {
-		rv = nng_socket_get_int(s->sock, NNG_OPT_RECVFD, &s->fd);
-	}
-	if (rv == 0) {
-		rv = nng_dial(s->sock, url, NULL, 0); /* synchronous: connected on return */
-	}
-	if (rv != 0) {
-		fprintf(stderr, "telemetry_sub: %s: %s\n", url, nng_strerror(rv));
-		nng_close(s->sock);
-		free(s);
-		return NULL;
+	for (long long until = mono_ms() + CONNECT_WAIT_MS; !ac_sub_is_connected(s->sub);) {
+		struct timespec ms = { 0, 1000000 };
+		if (mono_ms() > until) {
+			fprintf(stderr, "telemetry_sub: %s: not connected after %d ms\n", url,
+			    CONNECT_WAIT_MS);
+			ac_tsub_close(s);
+			return NULL;
+		}
+		nanosleep(&ms, NULL);
 	}
 	return s;
 }
@@ -90,7 +78,7 @@ void ac_tsub_close(ac_tsub *s)
 	if (s == NULL) {
 		return;
 	}
-	nng_close(s->sock);
+	ac_sub_close(s->sub);
 	while (s->head != NULL) {
 		ac_tevent *e = s->head;
 		s->head = e->next;
@@ -101,32 +89,27 @@ void ac_tsub_close(ac_tsub *s)
 
 unsigned ac_tsub_bad_frames(const ac_tsub *s)
 {
-	return s->bad;
+	return (unsigned)ac_sub_bad_frames(s->sub);
 }
 
-/* One frame into an event; NULL when it is not `topic NUL map{ts_ms, seq, ...}`. */
-static ac_tevent *parse(const uint8_t *body, size_t len)
+/* A copy of ev that outlives the next receive, its map unpacked. */
+static ac_tevent *copy_event(const ac_event *ev)
 {
-	const uint8_t *nul = memchr(body, 0, len);
-	size_t tlen = nul != NULL ? (size_t)(nul - body) : 0, off = 0;
+	size_t tlen = strlen(ev->topic), off = 0;
 	ac_tevent *e;
-	uint64_t seq;
-	int64_t ts;
 
-	if (nul == NULL || tlen == 0 || tlen >= sizeof(e->topic) || (e = calloc(1, sizeof(*e))) == NULL) {
+	if (tlen >= sizeof(e->topic) || (e = calloc(1, sizeof(*e))) == NULL) {
 		return NULL;
 	}
-	memcpy(e->topic, body, tlen);
-	e->len = len - tlen - 1;
+	memcpy(e->topic, ev->topic, tlen + 1);
+	e->len = ev->len;
 	msgpack_unpacked_init(&e->u);
 	if ((e->data = malloc(e->len + 1)) == NULL) {
 		ac_tevent_free(e);
 		return NULL;
 	}
-	memcpy(e->data, nul + 1, e->len);
-	if (msgpack_unpack_next(&e->u, (const char *)e->data, e->len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    off != e->len || e->u.data.type != MSGPACK_OBJECT_MAP || !ac_tevent_u64(e, "seq", &seq) ||
-	    !ac_tevent_i64(e, "ts_ms", &ts)) {
+	memcpy(e->data, ev->data, e->len);
+	if (msgpack_unpack_next(&e->u, (const char *)e->data, e->len, &off) != MSGPACK_UNPACK_SUCCESS) {
 		ac_tevent_free(e);
 		return NULL;
 	}
@@ -150,28 +133,16 @@ static void keep(ac_tsub *s, ac_tevent *e)
 	}
 }
 
-/* Receives one frame from the socket, waiting until deadline; NULL on timeout. */
+/* Receives one event, waiting until deadline; NULL on timeout. */
 static ac_tevent *recv_one(ac_tsub *s, long long deadline)
 {
-	for (;;) {
-		nng_msg *m = NULL;
-		int rv = nng_recvmsg(s->sock, &m, NNG_FLAG_NONBLOCK);
-		if (rv == 0) {
-			ac_tevent *e = parse(nng_msg_body(m), nng_msg_len(m));
-			nng_msg_free(m);
-			if (e != NULL) {
-				return e;
-			}
-			s->bad++;
-			continue;
-		}
-		long long left = deadline - mono_ms();
-		struct pollfd p = { .fd = s->fd, .events = POLLIN };
-		if (rv != NNG_EAGAIN || left <= 0) {
-			return NULL;
-		}
-		(void)poll(&p, 1, (int)(left > 50 ? 50 : left));
+	ac_event ev;
+	long long left = deadline - mono_ms();
+
+	if (ac_sub_recv(s->sub, left > 0 ? (int)left : 0, &ev) != AC_OK) {
+		return NULL;
 	}
+	return copy_event(&ev);
 }
 
 ac_tevent *ac_tsub_recv(ac_tsub *s, int timeout_ms)

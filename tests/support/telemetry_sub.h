@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Test support: a telemetry subscriber (DESIGN §4 Telemetry). An nng SUB socket dialled
+ * Test support: a telemetry subscriber (DESIGN §4 Telemetry): libagentcom's ac_sub dialled
  * to the server's PUB URL, subscribed to topic prefixes; each frame `topic NUL msgpack-map`
  * is checked (the map must carry ts_ms and seq) and kept until a test takes it, so a test
  * can wait for one event without losing the others. No Criterion here: callers assert.

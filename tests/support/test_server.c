@@ -479,3 +479,15 @@ ac_reply *ac_ts_fenced(ac_client *c, const char *op, const char *agent, uint64_t
 	return ac_ts_call(c, "{\"op\":\"%s\",\"agent_id\":\"%s\",\"id\":%llu,\"generation\":%llu%s}",
 	    op, agent, (unsigned long long)id, (unsigned long long)gen, extra);
 }
+
+void ac_ts_read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}

@@ -97,4 +97,8 @@ void ac_ts_bg_start(ac_ts_bg *bg, ac_client *c, const char *json_fmt, ...)
 /* Waits for the request; asserts transport success and returns the reply. */
 ac_reply *ac_ts_bg_join(ac_ts_bg *bg);
 
+/* Reads up to cap - 1 bytes of the file at path into buf, NUL-terminated ("" when it
+ * cannot be opened). */
+void ac_ts_read_file(const char *path, char *buf, size_t cap);
+
 #endif

@@ -39,18 +39,6 @@ static void stop(void)
 	ac_ts_cleanup(&srv);
 }
 
-static void read_file(const char *path, char *buf, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f != NULL) {
-		n = fread(buf, 1, cap - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
-
 /* Runs "agentcom --url API --data-dir DIR <args>" (args are shell words, printf-style;
  * stdin_text, when not NULL, is piped in) with the environment's own AGENTCOM_*
  * defaults removed, so the token comes from DIR/admin.token. Fills run. */
@@ -88,7 +76,7 @@ static void cli(const char *stdin_text, const char *args_fmt, ...)
 	run.out[n] = '\0';
 	st = pclose(p);
 	run.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	read_file(err_path, run.err, sizeof(run.err));
+	ac_ts_read_file(err_path, run.err, sizeof(run.err));
 }
 
 static void expect_ok(void)

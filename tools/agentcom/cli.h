@@ -218,6 +218,7 @@ void ac_cli_table_fini(ac_cli_table *t);
 /* --- commands (cmd_*.c), each documented in main.c's table --- */
 int ac_cli_cmd_ping(ac_cli *cli);
 int ac_cli_cmd_stats(ac_cli *cli);
+int ac_cli_cmd_watch(ac_cli *cli);
 int ac_cli_cmd_token_create(ac_cli *cli);
 int ac_cli_cmd_token_list(ac_cli *cli);
 int ac_cli_cmd_token_revoke(ac_cli *cli);

@@ -41,6 +41,15 @@ static int run_help(ac_cli *cli);
 	"Without --endpoints the server's route.explain answers against its live registry.\n" \
 	"Prints one JSON object: complexity, decision or pending_reason, candidates."
 
+#define WATCH_DETAILS                                                                    \
+	"\n"                                                                                 \
+	"Subscribes to the server's PUB socket: --pub, else $AGENTCOM_PUB_URL, else\n"        \
+	"tcp://127.0.0.1:7451 (no token needed). Each event is one line, its time (UTC),\n"  \
+	"topic and fields as JSON; with --json, one JSON object {\"topic\", \"event\"}. Runs\n" \
+	"until interrupted (Ctrl-C), N events were printed or S seconds passed; then says\n" \
+	"on stderr how many it printed and, when watching every topic, how many it missed\n" \
+	"(PUB/SUB drops what a slow reader does not take). Topics: proto/topics.md."
+
 static const ac_cli_cmd commands[] = {
 	{ "ping", ac_cli_cmd_ping, "", "check that agentcomd answers: version, uptime, round trip",
 	    { NULL }, { NULL }, 0, 0, NULL },
@@ -85,6 +94,9 @@ static const ac_cli_cmd commands[] = {
 	    { NULL }, { NULL }, 0, 0, NULL },
 	{ "token revoke", ac_cli_cmd_token_revoke, "ID", "revoke the token with id ID",
 	    { NULL }, { NULL }, 1, 1, NULL },
+	{ "watch", ac_cli_cmd_watch, "[TOPIC-PREFIX]... [--pub URL] [--count N] [--seconds S]",
+	    "print telemetry events as they happen (all topics, or those with a prefix)",
+	    { "--pub", "--count", "--seconds" }, { NULL }, 0, AC_CLI_MAX_ARGS, WATCH_DETAILS },
 	{ "call", ac_cli_cmd_call, "JSON|-",
 	    "send a request written as JSON (- reads stdin); print the reply as JSON",
 	    { NULL }, { NULL }, 1, 1, NULL },
