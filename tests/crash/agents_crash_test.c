@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Crash suite, agent side (DESIGN §4 rules, §7): three agents loop fetch(accept) ->
- * complete while a submitter submits 300 tasks; the server is killed with SIGKILL at
+ * complete (one of them completing with fetch_wait_ms, taking the next task from the
+ * reply) while a submitter submits 300 tasks; the server is killed with SIGKILL at
  * random moments and restarted; agents say hello again and finish what they held.
  * At the end every task is completed, none is lost, none is completed twice per generation.
  */
@@ -74,28 +75,56 @@ static void record_ack(uint64_t id, uint64_t gen, int who)
 	}
 }
 
-/* task.complete; false when the agent must say hello again (transport error, conflict). */
-static bool complete(ac_client *c, const char *agent, int who, uint64_t id, uint64_t gen)
+/* task.complete; false when the agent must say hello again (transport error, conflict).
+ * With next != NULL it also asks for the next task (fetch_wait_ms, accept: true: the
+ * completion and the assignment share a commit, the path a kill must not break); a task
+ * in the reply goes to *next (id 0 when none came). */
+static bool complete(ac_client *c, const char *agent, int who, uint64_t id, uint64_t gen,
+    uint64_t *next_id, uint64_t *next_gen)
 {
-	char json[256];
+	char json[320];
 	ac_reply *r;
 	bool go_on = true;
 
 	snprintf(json, sizeof(json),
 	    "{\"op\":\"task.complete\",\"agent_id\":\"%s\",\"id\":%llu,\"generation\":%llu,"
-	    "\"result\":{\"by\":\"%s\"}}",
-	    agent, (unsigned long long)id, (unsigned long long)gen, agent);
+	    "\"result\":{\"by\":\"%s\"}%s}",
+	    agent, (unsigned long long)id, (unsigned long long)gen, agent,
+	    next_id != NULL ? ",\"fetch_wait_ms\":200,\"accept\":true" : "");
+	if (next_id != NULL) {
+		*next_id = 0;
+	}
 	if ((r = try_call(c, json)) == NULL) {
 		return false;
 	}
 	if (ac_reply_ok(r)) {
 		record_ack(id, gen, who);
+		if (next_id != NULL && ac_reply_u64(r, "task.id", next_id)) {
+			ac_reply_u64(r, "task.generation", next_gen);
+		}
 	} else {
 		/* stale or conflict: the task moved on (reclaimed, redelivered elsewhere) */
 		atomic_fetch_add(&unexpected, 1);
 		go_on = ac_reply_error(r) != AC_ECONFLICT;
 	}
 	ac_reply_free(r);
+	return go_on;
+}
+
+/* Works on task id, then completes it; odd agents complete-and-fetch and go on with
+ * the tasks that come back. False when the agent must say hello again. */
+static bool work_and_complete(ac_client *c, const char *agent, int who, uint64_t id,
+    uint64_t gen, unsigned *rng)
+{
+	bool go_on = true;
+
+	while (go_on && id != 0) {
+		uint64_t next_id = 0, next_gen = 0;
+		usleep((useconds_t)(rand_r(rng) % 4000)); /* the work: a kill may land here */
+		go_on = complete(c, agent, who, id, gen, who % 2 == 1 ? &next_id : NULL, &next_gen);
+		id = next_id;
+		gen = next_gen;
+	}
 	return go_on;
 }
 
@@ -152,7 +181,7 @@ static bool say_hello(ac_client *c, const char *agent, int who)
 		atomic_fetch_add(&recovered, 1);
 		ok = (!ac_reply_str(r, path, status, sizeof(status)) || strcmp(status, "assigned") != 0 ||
 		         accept_task(c, agent, id, gen)) &&
-		    complete(c, agent, who, id, gen);
+		    complete(c, agent, who, id, gen, NULL, NULL);
 	}
 	ac_reply_free(r);
 	return ok;
@@ -195,8 +224,7 @@ static void *agent_main(void *arg)
 				atomic_fetch_add(&unexpected, 1);
 			}
 		} else if (ac_reply_u64(r, "task.id", &id) && ac_reply_u64(r, "task.generation", &gen)) {
-			usleep((useconds_t)(rand_r(&rng) % 4000)); /* the work: a kill may land here */
-			need_hello = !complete(c, agent, who, id, gen);
+			need_hello = !work_and_complete(c, agent, who, id, gen, &rng);
 		}
 		ac_reply_free(r);
 	}
