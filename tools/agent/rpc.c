@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentcom/agent.h"
 #include "agentcom/json.h"
 #include "rt/assert.h"
 
@@ -24,20 +25,11 @@ ac_agent_is_unknown(const ac_agent *ag, ac_err err)
 	return err == AC_ECONFLICT && strcmp(ag->why_field, "agent_id") == 0;
 }
 
-/* Sends w's request and waits up to the client's timeout plus extra_ms. On AC_OK
- * *out (when out != NULL) is the caller's; otherwise ag->why says what happened. */
+/* The outcome of a call (err, and the reply r when err is AC_OK) as the agent's: on
+ * AC_OK *out (when out != NULL) is the caller's; otherwise ag->why says what happened. */
 static ac_err
-call(ac_agent *ag, const ac_mpw *w, int extra_ms, ac_reply **out)
+finish(ac_agent *ag, ac_err err, ac_reply *r, ac_reply **out)
 {
-	ac_reply *r = NULL;
-	ac_err err;
-
-	ag->why_field[0] = '\0';
-	if (w->err != AC_OK) {
-		snprintf(ag->why, sizeof(ag->why), "cannot build request: %s", ac_strerror(w->err));
-		return w->err;
-	}
-	err = ac_client_call_wait(ag->client, ac_mpw_data(w), ac_mpw_len(w), extra_ms, &r);
 	if (err != AC_OK) {
 		snprintf(ag->why, sizeof(ag->why), "%s", ac_strerror(err));
 		return err;
@@ -58,16 +50,21 @@ call(ac_agent *ag, const ac_mpw *w, int extra_ms, ac_reply **out)
 	return AC_OK;
 }
 
-/* Starts a request map of 2 + more pairs: op and agent_id. */
-static void
-begin(ac_mpw *w, const ac_agent *ag, const char *op, uint32_t more)
+/* Sends w's request (a replay of a complete or fail) and waits up to the client's
+ * timeout plus extra_ms; as finish. */
+static ac_err
+call(ac_agent *ag, const ac_mpw *w, int extra_ms, ac_reply **out)
 {
-	ac_mpw_init(w);
-	ac_mpw_map(w, 2 + more);
-	ac_mpw_key(w, "op");
-	ac_mpw_cstr(w, op);
-	ac_mpw_key(w, "agent_id");
-	ac_mpw_cstr(w, ag->cfg.id);
+	ac_reply *r = NULL;
+	ac_err err;
+
+	ag->why_field[0] = '\0';
+	if (w->err != AC_OK) {
+		snprintf(ag->why, sizeof(ag->why), "cannot build request: %s", ac_strerror(w->err));
+		return w->err;
+	}
+	err = ac_client_call_wait(ag->client, ac_mpw_data(w), ac_mpw_len(w), extra_ms, &r);
+	return finish(ag, err, r, out);
 }
 
 /* The fence of every task op: id and generation (2 pairs). */
@@ -80,46 +77,20 @@ put_task_ref(ac_mpw *w, const ac_job *job)
 	ac_mpw_u64(w, job->generation);
 }
 
-static void
-put_strs(ac_mpw *w, const char *key, const char *const *v, size_t count)
-{
-	ac_mpw_key(w, key);
-	ac_mpw_array(w, (uint32_t)count);
-	for (size_t i = 0; i < count; i++) {
-		ac_mpw_cstr(w, v[i]);
-	}
-}
-
-static void
-put_opt_str(ac_mpw *w, const char *key, const char *v)
-{
-	if (v != NULL) {
-		ac_mpw_key(w, key);
-		ac_mpw_cstr(w, v);
-	}
-}
-
 ac_err
 ac_agent_hello(ac_agent *ag, ac_reply **reply)
 {
 	const ac_agent_cfg *c = &ag->cfg;
-	uint32_t more = (uint32_t)((c->name != NULL) + (c->cap_count > 0) +
-	    (c->target_count > 0) + (c->ollama_url != NULL));
-	ac_mpw w;
+	ac_hello h = { .name = c->name, .capabilities = (const char *const *)c->caps,
+		.capability_count = c->cap_count, .targets = (const char *const *)c->targets,
+		.target_count = c->target_count, .ollama_url = c->ollama_url };
+	ac_reply *r = NULL;
+
 	ac_err err;
 
-	begin(&w, ag, "agent.hello", more);
-	put_opt_str(&w, "name", c->name);
-	if (c->cap_count > 0) {
-		put_strs(&w, "capabilities", c->caps, c->cap_count);
-	}
-	if (c->target_count > 0) {
-		put_strs(&w, "targets", c->targets, c->target_count);
-	}
-	put_opt_str(&w, "ollama_url", c->ollama_url);
-	err = call(ag, &w, 0, reply);
-	ac_mpw_fini(&w);
-	return err;
+	ag->why_field[0] = '\0';
+	err = ac_op_hello(ag->client, c->id, &h, &r);
+	return finish(ag, err, r, reply);
 }
 
 /* The task at path of r, if any, into *job. */
@@ -143,17 +114,12 @@ ac_err
 ac_agent_fetch(ac_agent *ag, ac_job *job, bool *has_job)
 {
 	ac_reply *r = NULL;
-	ac_mpw w;
 	ac_err err;
 
 	*has_job = false;
-	begin(&w, ag, "agent.fetch", 2);
-	ac_mpw_key(&w, "wait_ms");
-	ac_mpw_u64(&w, (uint64_t)ag->cfg.wait_ms);
-	ac_mpw_key(&w, "accept");
-	ac_mpw_bool(&w, true);
-	err = call(ag, &w, ag->cfg.wait_ms, &r);
-	ac_mpw_fini(&w);
+	ag->why_field[0] = '\0';
+	err = ac_op_fetch(ag->client, ag->cfg.id, (uint32_t)ag->cfg.wait_ms, true, &r);
+	err = finish(ag, err, r, &r);
 	if (err == AC_OK) {
 		err = take_job(ag, r, "task", job, has_job);
 		ac_reply_free(r);
@@ -166,14 +132,12 @@ ac_agent_heartbeat(ac_agent *ag, const ac_job *job, bool *is_aborted)
 {
 	const msgpack_object *abort;
 	ac_reply *r = NULL;
-	ac_mpw w;
 	ac_err err;
 
 	*is_aborted = false;
-	begin(&w, ag, "agent.heartbeat", 0);
-	err = call(ag, &w, 0, &r);
-	ac_mpw_fini(&w);
-	if (err != AC_OK) {
+	ag->why_field[0] = '\0';
+	err = ac_op_heartbeat(ag->client, ag->cfg.id, &r);
+	if ((err = finish(ag, err, r, &r)) != AC_OK) {
 		return err;
 	}
 	abort = ac_reply_get(r, "abort");
@@ -192,15 +156,12 @@ ac_err
 ac_agent_progress(ac_agent *ag, const ac_job *job, const char *msg, bool *is_aborted)
 {
 	ac_reply *r = NULL;
-	ac_mpw w;
 	ac_err err;
 
 	*is_aborted = false;
-	begin(&w, ag, "task.progress", 3);
-	put_task_ref(&w, job);
-	put_opt_str(&w, "message", msg);
-	err = call(ag, &w, 0, &r);
-	ac_mpw_fini(&w);
+	ag->why_field[0] = '\0';
+	err = ac_op_progress(ag->client, ag->cfg.id, job->id, job->generation, msg, &r);
+	err = finish(ag, err, r, &r);
 	if (err == AC_OK) {
 		ac_reply_bool(r, "abort", is_aborted);
 		ac_reply_free(r);
@@ -211,26 +172,23 @@ ac_agent_progress(ac_agent *ag, const ac_job *job, const char *msg, bool *is_abo
 ac_err
 ac_agent_accept(ac_agent *ag, const ac_job *job)
 {
-	ac_mpw w;
+	ac_reply *r = NULL;
 	ac_err err;
 
-	begin(&w, ag, "task.accept", 2);
-	put_task_ref(&w, job);
-	err = call(ag, &w, 0, NULL);
-	ac_mpw_fini(&w);
-	return err;
+	ag->why_field[0] = '\0';
+	err = ac_op_accept(ag->client, ag->cfg.id, job->id, job->generation, &r);
+	return finish(ag, err, r, NULL);
 }
 
 ac_err
 ac_agent_bye(ac_agent *ag)
 {
-	ac_mpw w;
+	ac_reply *r = NULL;
 	ac_err err;
 
-	begin(&w, ag, "agent.bye", 0);
-	err = call(ag, &w, 0, NULL);
-	ac_mpw_fini(&w);
-	return err;
+	ag->why_field[0] = '\0';
+	err = ac_op_bye(ag->client, ag->cfg.id, &r);
+	return finish(ag, err, r, NULL);
 }
 
 void
