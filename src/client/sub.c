@@ -53,7 +53,16 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 	ac_sub *s = arg;
 
 	(void)p;
-	atomic_fetch_add(&s->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		atomic_fetch_add(&s->pipes, 1);
+		return;
+	}
+	/* a pipe closed during its handshake is removed without having been added */
+	for (int n = atomic_load(&s->pipes); n > 0;) {
+		if (atomic_compare_exchange_weak(&s->pipes, &n, n - 1)) {
+			break;
+		}
+	}
 }
 
 bool ac_sub_is_connected(const ac_sub *s)
@@ -115,29 +124,31 @@ static bool map_int(const msgpack_object *map, const char *key, int64_t *out)
 	return false;
 }
 
-/* Fills ev from the frame m (kept as s->last on success): `topic NUL map` whose map
- * has ts_ms and seq. */
-static bool parse(ac_sub *s, nng_msg *m, ac_event *ev)
+/* Fills *out from the frame m (kept as s->last on success): `topic NUL map` whose map
+ * has ts_ms and seq. *out is untouched on failure. */
+static bool parse(ac_sub *s, nng_msg *m, ac_event *out)
 {
 	const uint8_t *body = nng_msg_body(m), *nul;
 	size_t len = nng_msg_len(m), off = 0;
 	int64_t seq = -1;
+	ac_event ev;
 
 	if ((nul = memchr(body, 0, len)) == NULL || nul == body) {
 		return false;
 	}
-	ev->topic = (const char *)body;
-	ev->data = nul + 1;
-	ev->len = len - (size_t)(ev->data - body);
-	if (ac_prevalidate(ev->data, ev->len, AC_CLIENT_MAX_DEPTH) != AC_OK ||
-	    msgpack_unpack_next(&s->u, (const char *)ev->data, ev->len, &off) !=
+	ev.topic = (const char *)body;
+	ev.data = nul + 1;
+	ev.len = len - (size_t)(ev.data - body);
+	if (ac_prevalidate(ev.data, ev.len, AC_CLIENT_MAX_DEPTH) != AC_OK ||
+	    msgpack_unpack_next(&s->u, (const char *)ev.data, ev.len, &off) !=
 	        MSGPACK_UNPACK_SUCCESS ||
-	    off != ev->len || s->u.data.type != MSGPACK_OBJECT_MAP ||
-	    !map_int(&s->u.data, "ts_ms", &ev->ts_ms) || !map_int(&s->u.data, "seq", &seq) ||
+	    off != ev.len || s->u.data.type != MSGPACK_OBJECT_MAP ||
+	    !map_int(&s->u.data, "ts_ms", &ev.ts_ms) || !map_int(&s->u.data, "seq", &seq) ||
 	    seq < 0) {
 		return false;
 	}
-	ev->seq = (uint64_t)seq;
+	ev.seq = (uint64_t)seq;
+	*out = ev;
 	return true;
 }
 

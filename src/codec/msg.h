@@ -80,8 +80,8 @@ typedef enum ac_msg_type {
 	AC_MSG_HEARTBEAT_FWD,      /* registry -> queue: extend leases, answer aborts */
 	AC_MSG_TASK_PENDING,       /* scheduler -> queue: why a queued task waits ({id, reason}) */
 	AC_MSG_FETCH_HELD,         /* scheduler -> queue: an early fetch waits for a task */
-	AC_MSG_FETCH_EMPTY,        /* scheduler -> queue: an early fetch's no-task answer
-				    * (body: the reply map), env = the fetch's */
+	AC_MSG_EARLY_ANSWER,       /* any actor -> queue: the reply to an early fetch (body:
+				    * the reply map), env = the fetch's (rt/actor_msg.c) */
 
 	/* endpoints (codec/endpoint_wire.h) */
 	AC_MSG_PROBE_RESULT,       /* prober (nng callback) -> registry */
@@ -119,9 +119,10 @@ _Static_assert(AC_MSG_COUNT <= 256, "ac_env.type is one byte");
 _Static_assert(sizeof(ac_env) == 16, "ac_env stays 16 bytes");
 
 /* A fetch the queue sent on for a task.complete whose commit is still pending (an
- * "early fetch"): whatever answers it must not reach the agent before that commit,
- * so the scheduler sends its no-task answer through the queue (AC_MSG_FETCH_EMPTY)
- * and the queue holds a delivery for it until the commit. Kept by every hop. */
+ * "early fetch"): whatever answers it must not reach the agent before that commit, so
+ * the runtime sends any other actor's reply to it through the queue
+ * (AC_MSG_EARLY_ANSWER) and the queue holds a delivery for it until the commit. Kept
+ * by every hop. */
 #define AC_ENV_AFTER_COMMIT 1u
 
 /* Allocates an nng_msg holding env followed by body[0..len). Caller owns the message;

@@ -86,6 +86,7 @@ static ac_err submit_one(ac_queue *q, const ac_task_wire *req, ac_arena *arena, 
 		return err;
 	}
 	t->id = q->next_id++;
+	t->is_new = true;
 	ac_task_add_history(t, now, "queued", req->delay_ms.set ? "submitted (delayed)" : "submitted");
 	if ((err = ac_queue_state_insert(q->qs, t)) != AC_OK) {
 		ac_task_free(t);
@@ -504,7 +505,7 @@ static const ac_handler queue_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_AGENT_GONE] = { ac_queue_on_agent_gone, &ac_req_agent_only_schema },
 	[AC_MSG_TASK_PENDING] = { on_pending, &ac_task_pending_msg_schema },
 	[AC_MSG_FETCH_HELD] = { ac_queue_on_fetch_held, NULL },
-	[AC_MSG_FETCH_EMPTY] = { ac_queue_on_fetch_empty, NULL },
+	[AC_MSG_EARLY_ANSWER] = { ac_queue_on_early_answer, NULL },
 };
 
 static const ac_actor_def queue_def = {
@@ -533,6 +534,7 @@ static void queue_free(ac_queue *q)
 	free(q->dirty);
 	free(q->held);
 	free(q->early);
+	free(q->voided);
 	free(q);
 }
 
@@ -554,8 +556,13 @@ ac_err ac_queue_start(ac_rt *rt, const ac_config *cfg, ac_queue **out)
 	q->rng = (uint64_t)ac_clock_mono_us() * 0x9e3779b97f4a7c15ull | 1;
 	if ((err = ac_queue_state_alloc(&q->qs)) != AC_OK ||
 	    (err = ac_store_open(cfg->data_dir, cfg->durability, &q->store)) != AC_OK ||
-	    (err = ac_queue_load(q)) != AC_OK ||
-	    (err = ac_actor_start(rt, &queue_def, q, &q->actor)) != AC_OK) {
+	    (err = ac_queue_load(q)) != AC_OK) {
+		queue_free(q);
+		return err;
+	}
+	/* the queue's commits must not stall for checkpoints (logged when it cannot) */
+	(void)ac_store_checkpoint_in_background(q->store);
+	if ((err = ac_actor_start(rt, &queue_def, q, &q->actor)) != AC_OK) {
 		queue_free(q);
 		return err;
 	}

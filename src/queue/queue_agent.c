@@ -320,11 +320,17 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_fetch_msg fetch;
 	char agent[129];
 	ac_task *t = ac_queue_state_find(q->qs, m->task_id.v);
-	/* for an early fetch of this batch: its completion has not committed yet */
-	bool after_commit = ac_queue_early_answered(q, &call->env);
+	ac_early_state early = ac_queue_early_state(q, &call->env);
 	uint64_t busy;
 	bool accept;
 
+	if (early == AC_EARLY_VOID) {
+		/* for a request already answered `unavailable`: the task goes back */
+		if (t != NULL && t->status == AC_TASK_QUEUED) {
+			ac_queue_sched_queued(q, t, NULL);
+		}
+		return;
+	}
 	if (t == NULL || ac_schema_decode_bytes(&ac_fetch_msg_schema, m->fetch.p, m->fetch.len, &fetch,
 	                     call->arena, NULL) != AC_OK) {
 		reject(q, call);
@@ -356,7 +362,7 @@ void ac_queue_on_assign(void *state, ac_call *call)
 	ac_queue_publish_task(q, "task.assigned", t, NULL, NULL);
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	write_task_reply(w, t, call->arena);
-	if (accept || after_commit) {
+	if (accept || early == AC_EARLY_PENDING) {
 		/* the agent starts work on this reply (or hears its completion went
 		 * through): it must not outlive a crash */
 		ac_queue_hold_reply(q, &call->env, w, true);

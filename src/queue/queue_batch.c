@@ -126,6 +126,7 @@ static void settle_dirty(ac_queue *q)
 	for (size_t i = 0; i < q->dirty_count; i++) {
 		ac_task *t = q->dirty[i];
 		t->is_dirty = false;
+		t->is_new = false;
 		if (ac_task_status_is_terminal(t->status)) {
 			q->terminal_counts[t->status]++;
 			ac_task_free(ac_queue_state_take(q->qs, t->id));
@@ -155,8 +156,8 @@ static void restore_dirty(ac_queue *q)
 		if (mem->idempotency_key != NULL) {
 			ac_queue_state_forget_key(q->qs, mem->idempotency_key, strlen(mem->idempotency_key));
 		}
-		if (found == AC_ENOTFOUND) {
-			ac_queue_sched_removed(q, mem); /* new: announced as the commit began */
+		if (mem->is_new) {
+			ac_queue_sched_removed(q, mem); /* announced as the commit began */
 		}
 		ac_task_free(mem);
 		if (found == AC_OK &&
@@ -249,7 +250,7 @@ void ac_queue_commit_batch(void *state, ac_actor *a)
 		}
 		q->dirty_count = 0;
 	}
-	ac_queue_early_settled(q);
+	ac_queue_early_settled(q, err == AC_OK);
 	release_held(q, err == AC_OK);
 }
 

@@ -7,15 +7,21 @@
  *
  * Nothing may tell the agent anything before its completion commits: while the
  * completion's batch is open, a delivery for the fetch is held like a mutation's
- * reply (ac_queue_on_assign), and so is the scheduler's no-task answer, which comes
- * through here (AC_MSG_FETCH_EMPTY). A failed commit answers the request with
- * `unavailable` (the gateway then drops any later answer to it as stale); the
- * scheduler's proposal then meets the restored, still working task and is refused.
+ * reply (ac_queue_on_assign), and so is any other actor's answer, which the runtime
+ * sends through here (AC_MSG_EARLY_ANSWER). A failed commit answers the request with
+ * `unavailable` and voids the fetch for VOID_MS: a proposal that still comes for it
+ * is not applied (its task goes back to the scheduler) and other answers are dropped,
+ * since the request is over (the gateway would drop them as stale anyway).
  */
 #include <stdlib.h>
 
 #include "codec/msg.h"
 #include "queue/queue_int.h"
+#include "rt/clock.h"
+
+/* How long a voided early fetch is remembered: past any fetch_wait_ms (30 s at most),
+ * by when the scheduler has answered or dropped it. */
+#define VOID_MS 60000
 
 static early_fetch *find_early(ac_queue *q, uint64_t corr_id)
 {
@@ -64,36 +70,59 @@ void ac_queue_send_early_fetch(ac_queue *q, ac_call *call, const ac_req_task_fen
 	ac_queue_hold_failure_reply(q, &call->env);
 }
 
-bool ac_queue_early_answered(ac_queue *q, const ac_env *env)
+static bool is_void(ac_queue *q, uint64_t corr_id)
+{
+	int64_t now = ac_clock_mono_ms();
+	size_t n = 0;
+	bool found = false;
+
+	for (size_t i = 0; i < q->void_count; i++) { /* forgets the expired on the way */
+		if (q->voided[i].until_ms > now) {
+			found = found || q->voided[i].corr_id == corr_id;
+			q->voided[n++] = q->voided[i];
+		}
+	}
+	q->void_count = n;
+	return found;
+}
+
+ac_early_state ac_queue_early_state(ac_queue *q, const ac_env *env)
 {
 	early_fetch *e;
 
-	if (!(env->flags & AC_ENV_AFTER_COMMIT) || (e = find_early(q, env->corr_id)) == NULL) {
-		return false;
+	if (!(env->flags & AC_ENV_AFTER_COMMIT)) {
+		return AC_EARLY_NONE;
 	}
-	e->awaiting = false;
-	return true;
+	if ((e = find_early(q, env->corr_id)) != NULL) {
+		e->awaiting = false;
+		return AC_EARLY_PENDING;
+	}
+	return q->void_count > 0 && is_void(q, env->corr_id) ? AC_EARLY_VOID : AC_EARLY_NONE;
 }
 
 void ac_queue_on_fetch_held(void *state, ac_call *call)
 {
-	ac_queue_early_answered(state, &call->env);
+	ac_queue_early_state(state, &call->env);
 }
 
-void ac_queue_on_fetch_empty(void *state, ac_call *call)
+void ac_queue_on_early_answer(void *state, ac_call *call)
 {
 	ac_queue *q = state;
 	ac_env reply = { .type = AC_MSG_GW_REPLY, .corr_id = call->env.corr_id };
 	ac_mpw *w;
 
-	if (!ac_queue_early_answered(q, &call->env)) {
-		/* the completion has committed (or failed, and was answered) */
+	switch (ac_queue_early_state(q, &call->env)) {
+	case AC_EARLY_PENDING:
+		w = ac_actor_scratch(call->actor);
+		ac_mpw_raw(w, call->body, call->body_len);
+		ac_queue_hold_reply(q, &call->env, w, true);
+		break;
+	case AC_EARLY_NONE: /* the completion has committed */
 		ac_actor_send(q->actor, AC_ACTOR_GATEWAY, &reply, call->body, call->body_len);
-		return;
+		break;
+	case AC_EARLY_VOID: /* its request was answered `unavailable` */
+		break;
 	}
-	w = ac_actor_scratch(call->actor);
-	ac_mpw_raw(w, call->body, call->body_len);
-	ac_queue_hold_reply(q, &call->env, w, true);
 }
 
 bool ac_queue_gather_more(void *state)
@@ -108,7 +137,30 @@ bool ac_queue_gather_more(void *state)
 	return false;
 }
 
-void ac_queue_early_settled(ac_queue *q)
+/* The batch's early fetches outlive a failed commit as voided ones. */
+static void void_all(ac_queue *q)
 {
+	int64_t until = ac_clock_mono_ms() + VOID_MS;
+
+	if (q->void_count + q->early_count > q->void_cap) {
+		size_t cap = (q->void_count + q->early_count) * 2;
+		voided_fetch *v = realloc(q->voided, cap * sizeof(*v));
+		if (v == NULL) {
+			return; /* then a late proposal may still reach the dead request */
+		}
+		q->voided = v;
+		q->void_cap = cap;
+	}
+	for (size_t i = 0; i < q->early_count; i++) {
+		q->voided[q->void_count++] =
+		    (voided_fetch){ .corr_id = q->early[i].corr_id, .until_ms = until };
+	}
+}
+
+void ac_queue_early_settled(ac_queue *q, bool committed)
+{
+	if (!committed) {
+		void_all(q);
+	}
 	q->early_count = 0;
 }

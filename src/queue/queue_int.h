@@ -27,6 +27,18 @@ typedef struct early_fetch {
 	bool awaiting; /* no proposal or held notice from the scheduler yet */
 } early_fetch;
 
+/* An early fetch whose completion failed to commit (queue_early.c). */
+typedef struct voided_fetch {
+	uint64_t corr_id;
+	int64_t until_ms; /* monotonic: forgotten after */
+} voided_fetch;
+
+typedef enum ac_early_state {
+	AC_EARLY_NONE,    /* not an early fetch, or its completion has committed */
+	AC_EARLY_PENDING, /* its completion is in the open batch: hold the answer */
+	AC_EARLY_VOID,    /* its completion failed: the request is over */
+} ac_early_state;
+
 typedef struct abort_note {
 	char agent_id[129];
 	uint64_t task_id;
@@ -64,6 +76,8 @@ struct ac_queue {
 	size_t abort_count, abort_cap;
 	early_fetch *early;          /* early fetches of this batch (queue_early.c) */
 	size_t early_count, early_cap;
+	voided_fetch *voided;        /* early fetches of failed commits, for a while */
+	size_t void_count, void_cap;
 	uint64_t rng;                /* xorshift state for retry jitter */
 	ac_arena commit_arena;
 };
@@ -101,15 +115,14 @@ void ac_queue_flush_notes(ac_queue *q);
 /* queue_early.c: fetches sent on before their task.complete commits */
 /* Sends r's fetch to the scheduler now, marked AC_ENV_AFTER_COMMIT. */
 void ac_queue_send_early_fetch(ac_queue *q, ac_call *call, const ac_req_task_fenced *r);
-/* True when env is an early fetch of the open batch (its answer must be held); it
- * counts as answered from now on. */
-bool ac_queue_early_answered(ac_queue *q, const ac_env *env);
+/* Where env stands as an early fetch; a pending one counts as answered from now on. */
+ac_early_state ac_queue_early_state(ac_queue *q, const ac_env *env);
 void ac_queue_on_fetch_held(void *state, ac_call *call);
-void ac_queue_on_fetch_empty(void *state, ac_call *call);
+void ac_queue_on_early_answer(void *state, ac_call *call);
 /* gather_more: an early fetch of this batch still awaits the scheduler's answer. */
 bool ac_queue_gather_more(void *state);
-/* The batch committed or failed: its early fetches are ordinary ones now. */
-void ac_queue_early_settled(ac_queue *q);
+/* The batch committed or failed: its early fetches are ordinary ones now, or void. */
+void ac_queue_early_settled(ac_queue *q, bool committed);
 
 /* queue_batch.c */
 /* Marks t changed in this batch. AC_ENOMEM. */

@@ -64,6 +64,7 @@ struct ac_task {
 	ac_task *lane_prev, *lane_next;
 	bool in_lane;
 	bool is_dirty;                /* changed in the current batch */
+	bool is_new;                  /* created in the current batch (not stored yet) */
 };
 
 typedef struct ac_queue_state ac_queue_state;

@@ -46,28 +46,40 @@ ac_err ac_actor_forward(ac_actor *a, ac_actor_id to, const ac_env *req, ac_msg_t
 	return ac_actor_send(a, to, &env, ac_mpw_data(body), ac_mpw_len(body));
 }
 
-void ac_actor_reply(ac_actor *a, const ac_env *req, const ac_mpw *body)
+/* Every reply to a request leaves here. The answer to an early fetch (one that rides
+ * on a task.complete whose commit may still be pending, AC_ENV_AFTER_COMMIT) goes
+ * through the queue, which holds it until that commit: the agent must hear nothing,
+ * not even an error, before its completion is durable. */
+static void send_reply(ac_actor *a, const ac_env *req, const void *body, size_t len)
 {
 	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
 
 	if (req->corr_id == 0) {
 		return;
 	}
+	if ((req->flags & AC_ENV_AFTER_COMMIT) && a->def->id != AC_ACTOR_QUEUE) {
+		env = *req;
+		env.type = AC_MSG_EARLY_ANSWER;
+		ac_actor_send(a, AC_ACTOR_QUEUE, &env, body, len);
+		return;
+	}
+	ac_actor_send(a, AC_ACTOR_GATEWAY, &env, body, len);
+}
+
+void ac_actor_reply(ac_actor *a, const ac_env *req, const ac_mpw *body)
+{
 	if (body->err != AC_OK) {
 		ac_actor_reply_err(a, req, AC_EINTERNAL, "reply encoding failed", NULL);
 		return;
 	}
-	ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ac_mpw_data(body), ac_mpw_len(body));
+	send_reply(a, req, ac_mpw_data(body), ac_mpw_len(body));
 }
 
 void ac_actor_reply_ok(ac_actor *a, const ac_env *req)
 {
 	static const uint8_t ok_map[] = { 0x81, 0xa2, 'o', 'k', 0xc3 }; /* {ok: true} */
-	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
 
-	if (req->corr_id != 0) {
-		ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ok_map, sizeof(ok_map));
-	}
+	send_reply(a, req, ok_map, sizeof(ok_map));
 }
 
 void ac_write_error(ac_mpw *w, ac_err code, const char *message, const char *field)
@@ -93,14 +105,13 @@ void ac_actor_reply_err(ac_actor *a, const ac_env *req, ac_err code, const char 
     const char *field)
 {
 	ac_mpw w;
-	ac_env env = { .type = AC_MSG_GW_REPLY, .corr_id = req->corr_id };
 
 	if (req->corr_id == 0) {
 		return;
 	}
 	ac_mpw_init(&w);
 	ac_write_error(&w, code, message, field);
-	ac_actor_send(a, AC_ACTOR_GATEWAY, &env, ac_mpw_data(&w), ac_mpw_len(&w));
+	send_reply(a, req, ac_mpw_data(&w), ac_mpw_len(&w));
 	ac_mpw_fini(&w);
 }
 

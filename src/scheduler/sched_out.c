@@ -54,7 +54,10 @@ uint32_t ac_sched_add_flight(ac_scheduler *s, const char *endpoint, int delta)
 		ac_mpw_cstr(&s->loads, endpoint);
 		ac_mpw_key(&s->loads, "in_flight");
 		ac_mpw_u64(&s->loads, n);
-		s->load_count++;
+		if (++s->load_count >= AC_SCHED_NOTES_MAX) { /* a bounded list per message */
+			ac_actor_tell_list(s->actor, AC_ACTOR_REGISTRY, AC_MSG_ENDPOINT_LOAD, "loads",
+			    &s->loads, &s->load_count);
+		}
 	}
 	return opened;
 }

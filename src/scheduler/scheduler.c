@@ -19,21 +19,10 @@
 
 /* ---- replies to fetches ---- */
 
-/* "No task". An early fetch's answer goes through the queue, which holds it until
- * the completion it rides on has committed (codec/msg.h, AC_ENV_AFTER_COMMIT). */
+/* "No task". (The answer to an early fetch goes through the queue: rt/actor_msg.c.) */
 static void reply_no_task(ac_scheduler *s, const ac_env *env)
 {
-	ac_mpw *w;
-
-	if (!(env->flags & AC_ENV_AFTER_COMMIT)) {
-		ac_actor_reply_ok(s->actor, env);
-		return;
-	}
-	w = ac_actor_scratch(s->actor);
-	ac_mpw_map(w, 1);
-	ac_mpw_key(w, "ok");
-	ac_mpw_bool(w, true);
-	ac_actor_forward(s->actor, AC_ACTOR_QUEUE, env, AC_MSG_FETCH_EMPTY, w);
+	ac_actor_reply_ok(s->actor, env);
 }
 
 /* An early fetch found no task at once: the queue need not keep its batch open for

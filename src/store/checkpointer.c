@@ -31,10 +31,10 @@ static void run_pass(ac_checkpointer *c)
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		ac_log(AC_LOG_WARN, "store", "checkpoint_failed", "rc=%d error=\"%s\"", rc,
 		    sqlite3_errmsg(c->db));
-	} else {
-		ac_log(AC_LOG_DEBUG, "store", "checkpointed", "wal_frames=%d copied=%d us=%lld",
-		    log_frames, copied, (long long)(ac_clock_mono_us() - started));
+		return;
 	}
+	ac_log(AC_LOG_DEBUG, "store", "checkpointed", "wal_frames=%d copied=%d us=%lld",
+	    log_frames, copied, (long long)(ac_clock_mono_us() - started));
 }
 
 static void *checkpointer_main(void *arg)

@@ -24,6 +24,8 @@ struct ac_store {
 	char path[1024]; /* for log lines */
 	ac_checkpointer *ckpt; /* NULL when it could not start: checkpoints run inline */
 	int ckpt_start_pages, ckpt_force_pages;
+	bool is_ckpt_asked; /* this cycle's background pass was asked for (on_wal_commit) */
+	ac_durability durability;
 	unsigned long inline_checkpoints;
 };
 
@@ -180,25 +182,33 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 	ac_store *s = arg;
 
 	if (pages < s->ckpt_start_pages) {
+		/* the log restarted (a pass copied it all): a cycle's done flag left over
+		 * from that pass must not make the next cycle checkpoint inline */
+		s->is_ckpt_asked = false;
 		return SQLITE_OK;
 	}
-	if (s->ckpt == NULL || pages >= s->ckpt_force_pages || ac_checkpointer_take_done(s->ckpt)) {
+	if (s->ckpt == NULL || pages >= s->ckpt_force_pages) {
 		checkpoint_inline(s, db, name);
-	} else {
-		ac_checkpointer_request(s->ckpt);
+	} else if (!s->is_ckpt_asked) {
+		ac_checkpointer_request(s->ckpt); /* clears the done flag of an earlier pass */
+		s->is_ckpt_asked = true;
+	} else if (ac_checkpointer_take_done(s->ckpt)) {
+		checkpoint_inline(s, db, name); /* the short tail: then the log restarts */
+		s->is_ckpt_asked = false;
 	}
 	return SQLITE_OK;
 }
 
-static void start_checkpointer(ac_store *s, ac_durability durability)
+ac_err ac_store_checkpoint_in_background(ac_store *s)
 {
-	s->ckpt_start_pages = CHECKPOINT_START_PAGES;
-	s->ckpt_force_pages = CHECKPOINT_FORCE_PAGES;
-	if (ac_checkpointer_start(s->path, sync_pragmas[durability], &s->ckpt) != AC_OK) {
+	ac_err err = s->ckpt != NULL ? AC_OK :
+	    ac_checkpointer_start(s->path, sync_pragmas[s->durability], &s->ckpt);
+
+	if (err != AC_OK) {
 		s->ckpt = NULL;
 		ac_log(AC_LOG_WARN, "store", "checkpointer_off", "path=%s checkpoints=inline", s->path);
 	}
-	sqlite3_wal_hook(s->db, on_wal_commit, s);
+	return err;
 }
 
 static ac_err prepare_all(ac_store *s)
@@ -241,7 +251,10 @@ ac_err ac_store_open(const char *data_dir, ac_durability durability, ac_store **
 	if (err != AC_OK) {
 		goto fail;
 	}
-	start_checkpointer(s, durability);
+	s->durability = durability;
+	s->ckpt_start_pages = CHECKPOINT_START_PAGES;
+	s->ckpt_force_pages = CHECKPOINT_FORCE_PAGES;
+	sqlite3_wal_hook(s->db, on_wal_commit, s); /* SQLite's autocheckpoint is off now */
 	*out = s;
 	return AC_OK;
 fail:

@@ -41,6 +41,14 @@ typedef bool (*ac_store_row_fn)(void *ctx, const ac_task_row *row);
 ac_err ac_store_open(const char *data_dir, ac_durability durability, ac_store **out);
 void ac_store_close(ac_store *s);
 
+/* Moves the copying of the write-ahead log into the database to a background thread
+ * with its own connection, for the store whose commits must not stall (the queue's):
+ * the committing thread then only checkpoints the short rest after each pass, so that
+ * the log restarts. Without it the committing thread checkpoints inline once the log
+ * passes 4000 pages, as SQLite's autocheckpoint does. AC_OK, or an error (logged;
+ * checkpoints stay inline). Idempotent. */
+ac_err ac_store_checkpoint_in_background(ac_store *s);
+
 /* --- batch writes: begin, any number of puts/deletes, then commit or rollback --- */
 ac_err ac_store_begin(ac_store *s);
 /* Inserts or replaces the row with row->id. */

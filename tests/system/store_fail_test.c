@@ -285,3 +285,28 @@ Test(store_fail, a_failed_complete_with_an_empty_fetch_is_unavailable, .timeout 
 	    "task.complete after the store came back");
 	expect_task(id, "completed", "only");
 }
+
+/* The fetch of a completion whose commit failed is dead: the request got `unavailable`.
+ * A task that comes while the scheduler still holds that fetch must not go to it (it
+ * would sit `working` for an agent that never heard of it): the agent's next fetch
+ * gets it. */
+Test(store_fail, the_fetch_of_a_failed_completion_takes_no_task, .timeout = 30)
+{
+	uint64_t first, gen, later;
+
+	boot(NULL);
+	ac_ts_hello(cli, "w", "");
+	first = ac_ts_submit(cli, "\"description\":\"first\"");
+	cr_assert_eq(ac_ts_fetch(cli, "w", 2000, true, &gen), first);
+	freeze();
+	expect_unavailable(ac_ts_fenced(cli, "task.complete", "w", first, gen,
+	                       ",\"fetch_wait_ms\":8000,\"accept\":true"),
+	    "task.complete with fetch_wait_ms 8000");
+	thaw();
+	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "w", first, gen, ""),
+	    "plain complete after the store came back");
+	later = ac_ts_submit(cli, "\"description\":\"later\"");
+	cr_assert_eq(ac_ts_fetch(cli, "w", 3000, true, NULL), later,
+	    "the task went to the dead fetch of the failed completion");
+	expect_task(later, "working", "later");
+}

@@ -104,9 +104,10 @@ static const char *pub_url(const ac_cli *cli)
 }
 
 /* Receives and prints until a stop: count events (0: no limit), the deadline
- * (INT64_MAX: none) or a signal. Returns how many it printed. */
+ * (INT64_MAX: none), a signal, or a failure to receive (*failed set). Returns how many
+ * it printed. */
 static uint64_t watch_loop(const ac_cli *cli, ac_sub *sub, const char *url, uint64_t count,
-    int64_t deadline)
+    int64_t deadline, bool *failed)
 {
 	int64_t notice_at = ac_clock_mono_ms() + CONNECT_NOTICE_MS;
 	uint64_t printed = 0;
@@ -121,6 +122,7 @@ static uint64_t watch_loop(const ac_cli *cli, ac_sub *sub, const char *url, uint
 			printed++;
 		} else if (err != AC_ETIMEDOUT) {
 			fprintf(stderr, "agentcom: watch: %s\n", ac_strerror(err));
+			*failed = true;
 			break;
 		}
 		if (notice_at != 0 && ac_clock_mono_ms() >= notice_at) {
@@ -139,6 +141,7 @@ int ac_cli_cmd_watch(ac_cli *cli)
 	const char *url = pub_url(cli);
 	uint64_t count = 0, secs = 0, printed;
 	ac_sub *sub = NULL;
+	bool failed = false;
 	ac_err err;
 
 	if ((count_s != NULL && ac_cli_parse_u64(cli, "--count", count_s, &count) != 0) ||
@@ -147,13 +150,14 @@ int ac_cli_cmd_watch(ac_cli *cli)
 	}
 	if ((err = ac_sub_open(&sub, url, prefixes_of(cli))) != AC_OK) {
 		fprintf(stderr, "agentcom: watch: %s: %s\n", url, ac_strerror(err));
-		return AC_CLI_EXIT_USAGE;
+		return err == AC_ENOMEM ? ac_cli_fail("watch") : AC_CLI_EXIT_USAGE;
 	}
 	catch_signals();
 	printed = watch_loop(cli, sub, url, count,
-	    secs > 0 && secs < MAX_SECONDS ? ac_clock_mono_ms() + (int64_t)secs * 1000 : INT64_MAX);
+	    secs > 0 && secs < MAX_SECONDS ? ac_clock_mono_ms() + (int64_t)secs * 1000 : INT64_MAX,
+	    &failed);
 	fprintf(stderr, "agentcom: watched %" PRIu64 " events (%" PRIu64 " missed)\n", printed,
 	    ac_sub_missed(sub));
 	ac_sub_close(sub);
-	return AC_CLI_EXIT_OK;
+	return failed ? AC_CLI_EXIT_UNREACHABLE : AC_CLI_EXIT_OK;
 }
