@@ -291,18 +291,3 @@ Test(fencing, cancelled_task_is_named_in_abort, .timeout = 30)
 	    "complete of a cancelled task");
 	cr_assert(ac_ts_wait_agent_state(cli, "a1", "idle", 3000));
 }
-
-/* Complete follows accept (DESIGN §3): completing a task that is only assigned is a
- * conflict, and leaves it assigned. */
-Test(fencing, completing_an_assigned_task_is_a_conflict, .timeout = 30)
-{
-	uint64_t id, gen;
-
-	boot(NULL);
-	ac_ts_hello(cli, "a1", "");
-	id = ac_ts_submit(cli, "\"description\":\"not accepted yet\"");
-	cr_assert_eq(ac_ts_fetch(cli, "a1", 2000, false, &gen), id);
-	ac_ts_expect_err(ac_ts_fenced(cli, "task.complete", "a1", id, gen, ""), AC_ECONFLICT, NULL,
-	    "complete before accept");
-	task_is(id, "assigned", NULL);
-}
