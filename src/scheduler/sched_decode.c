@@ -112,8 +112,7 @@ ac_pending *ac_sched_pending_from(const ac_task_event *e, ac_arena *arena, ac_ca
 	p->target = AC_TARGET_SIDECAR; /* the router decides on release */
 	p->model = route->model.set ? strndup(route->model.p, route->model.len) : NULL;
 	p->repo = route->repo.set ? strndup(route->repo.p, route->repo.len) : NULL;
-	if (e->avoid_agent.set) {
-		ac_str_cpy(p->avoid, sizeof(p->avoid), e->avoid_agent);
-	}
+	p->avoid = e->avoid_agent.set && e->avoid_agent.len > 0 ?
+	    strndup(e->avoid_agent.p, e->avoid_agent.len) : NULL;
 	return p;
 }

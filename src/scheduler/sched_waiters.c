@@ -221,7 +221,7 @@ ac_waiter *ac_sched_best_waiter(ac_sched_state *s, const ac_pending *p)
 			continue;
 		}
 		for (ac_waiter *w = prof->head; w != NULL; w = w->next) {
-			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
+			if (p->avoid != NULL && strcmp(w->agent, p->avoid) == 0) {
 				avoided = w; /* only if nobody else can */
 				continue;
 			}
@@ -252,7 +252,7 @@ ac_waiter *ac_sched_best_waiter_near(ac_sched_state *s, const ac_pending *p, con
 			continue;
 		}
 		for (ac_waiter *w = l->head; w != NULL; w = w->near_next) {
-			if (p->avoid[0] != '\0' && strcmp(w->agent, p->avoid) == 0) {
+			if (p->avoid != NULL && strcmp(w->agent, p->avoid) == 0) {
 				continue; /* a failed agent is not preferred */
 			}
 			if (best == NULL || w->seq < best->seq) {

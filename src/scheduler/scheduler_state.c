@@ -52,6 +52,7 @@ static void free_pending(ac_pending *p)
 {
 	free(p->model);
 	free(p->repo);
+	free(p->avoid);
 	free(p);
 }
 

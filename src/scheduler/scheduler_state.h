@@ -50,7 +50,8 @@ typedef struct ac_pending {
 	struct ac_pending *wait_prev, *wait_next;
 	struct ac_wait_group *wait_group;
 	bool is_waiting;
-	char avoid[129];             /* agent to avoid when another is idle, "" none */
+	char *avoid;                 /* owned: agent to avoid when another is idle, NULL none
+				      * (rare, so not inline: a queued task costs less) */
 	uint64_t delay_timer;        /* pending not_before timer, 0 none */
 	/* owned by the state */
 	ac_sched_class *cls;

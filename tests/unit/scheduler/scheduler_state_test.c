@@ -12,6 +12,15 @@
 
 #include "scheduler/scheduler_state.h"
 
+
+/* Sets (or clears, NULL) the agent p avoids; the state frees it with p. */
+static void set_avoid(ac_pending *p, const char *agent)
+{
+	free(p->avoid);
+	p->avoid = agent != NULL ? strdup(agent) : NULL;
+	cr_assert(agent == NULL || p->avoid != NULL);
+}
+
 static ac_sched_state *st;
 
 static void setup(void)
@@ -271,9 +280,9 @@ Test(scheduler_state, best_waiter_near_is_the_longest_waiting_capable_one_at_tha
 	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near1);
 	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.2:11434"), far);
 	cr_assert_null(ac_sched_best_waiter_near(st, p, "10.0.0.3:11434"));
-	snprintf(p->avoid, sizeof(p->avoid), "near1");
+	set_avoid(p, "near1");
 	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near2, "near1 is avoided");
-	p->avoid[0] = '\0';
+	set_avoid(p, NULL);
 	remove_waiter(near1);
 	near3 = add_near("near3", "10.0.0.1:11434", CAPS("x"));
 	cr_assert_eq(ac_sched_best_waiter_near(st, p, "10.0.0.1:11434"), near2);
@@ -291,11 +300,11 @@ Test(scheduler_state, avoided_agent_is_skipped_when_another_can_take_it)
 	ac_waiter *a = add_waiter("agent-a", NO_CAPS, 0);
 	ac_waiter *b = add_waiter("agent-b", NO_CAPS, 0);
 
-	snprintf(p->avoid, sizeof(p->avoid), "agent-a");
+	set_avoid(p, "agent-a");
 	cr_assert_eq(ac_sched_best_waiter(st, p), b);
-	snprintf(p->avoid, sizeof(p->avoid), "agent-b");
+	set_avoid(p, "agent-b");
 	cr_assert_eq(ac_sched_best_waiter(st, p), a);
-	p->avoid[0] = '\0';
+	set_avoid(p, NULL);
 	cr_assert_eq(ac_sched_best_waiter(st, p), a);
 }
 
@@ -304,7 +313,7 @@ Test(scheduler_state, avoided_agent_is_skipped_for_one_in_another_profile)
 	ac_pending *p = add_task(1, AC_PRIO_NORMAL, 10, AC_TARGET_OLLAMA, NO_CAPS);
 	ac_waiter *b;
 
-	snprintf(p->avoid, sizeof(p->avoid), "agent-a");
+	set_avoid(p, "agent-a");
 	add_waiter("agent-a", NO_CAPS, 0);
 	add_waiter("agent-c", NO_CAPS, TGT(AC_TARGET_CLAUDE)); /* cannot take it */
 	b = add_waiter("agent-b", CAPS("gpu"), TGT(AC_TARGET_OLLAMA));
@@ -316,7 +325,7 @@ Test(scheduler_state, avoided_agent_is_used_when_it_is_the_only_one)
 	ac_pending *p = add_task(1, AC_PRIO_NORMAL, 10, AC_TARGET_SIDECAR, CAPS("x"));
 	ac_waiter *a;
 
-	snprintf(p->avoid, sizeof(p->avoid), "agent-a");
+	set_avoid(p, "agent-a");
 	a = add_waiter("agent-a", CAPS("x"), 0);
 	add_waiter("agent-b", NO_CAPS, 0); /* idle, but cannot take it */
 	cr_assert_eq(ac_sched_best_waiter(st, p), a);
@@ -490,7 +499,7 @@ Test(scheduler_state, matching_costs_classes_and_profiles_not_tasks_or_agents,
 	}
 	cr_assert_eq(ac_sched_task_count(st), TASKS);
 	cr_assert_eq(ac_sched_waiter_count(st), WAITERS);
-	snprintf(tail->avoid, sizeof(tail->avoid), "agent-0000");
+	set_avoid(tail, "agent-0000");
 	for (int i = 0; i < ROUNDS; i++) {
 		ac_pending *p = ac_sched_best_task(st, i % 2 ? first : last);
 		cr_assert_eq(p->id, 4); /* urgent lane head: id % 4 == 0 */
