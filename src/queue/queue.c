@@ -446,6 +446,7 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 {
 	ac_queue *q = state;
 	int64_t now = ac_clock_wall_ms();
+	uint64_t pruned[AC_TASK_STATUS_COUNT] = { 0 };
 	uint32_t deleted = 0;
 
 	if (t->kind == TIMER_AFTER_LOAD) {
@@ -457,15 +458,12 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 		return;
 	}
 	ac_queue_state_expire_keys(q->qs, now, 10000);
-	if (ac_store_prune(q->store, now - q->cfg->retention_ms, PRUNE_BATCH, &deleted) == AC_OK &&
+	if (ac_store_prune(q->store, now - q->cfg->retention_ms, PRUNE_BATCH, pruned,
+	        AC_TASK_STATUS_COUNT, &deleted) == AC_OK &&
 	    deleted > 0) {
-		uint64_t counts[AC_TASK_STATUS_COUNT] = { 0 };
-		if (ac_store_count_by_status(q->store, counts, AC_TASK_STATUS_COUNT) == AC_OK) {
-			for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
-				if (ac_task_status_is_terminal((ac_task_status)s)) {
-					q->terminal_counts[s] = counts[s];
-				}
-			}
+		for (int st = 0; st < AC_TASK_STATUS_COUNT; st++) {
+			q->terminal_counts[st] -= pruned[st] < q->terminal_counts[st] ?
+			    pruned[st] : q->terminal_counts[st];
 		}
 		ac_log(AC_LOG_INFO, "queue", "pruned", "tasks=%u", deleted);
 	}

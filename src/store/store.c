@@ -14,6 +14,7 @@
 #include "store/store_int.h"
 
 #define STORE_FILE "agentcom.db"
+#define AC_STORE_MAX_STATUSES 16 /* ac_store_prune's by_status: more than any status */
 #define BUSY_TIMEOUT_MS 5000
 
 struct ac_store {
@@ -455,12 +456,32 @@ ac_err ac_store_list_tasks(ac_store *s, const ac_task_filter *f, ac_store_row_fn
 	return each_row(s, st, fn, ctx, "list_tasks_failed");
 }
 
-ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint32_t *deleted)
+/* Steps the bound PRUNE statement to the end, counting the deleted rows by status. */
+static ac_err delete_counted(ac_store *s, sqlite3_stmt *st, uint64_t *by_status, int n,
+    uint32_t *deleted)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int status = sqlite3_column_int(st, 0);
+		if (by_status != NULL && status >= 0 && status < n) {
+			by_status[status]++;
+		}
+		(*deleted)++;
+	}
+	finish(st);
+	return rc == SQLITE_DONE ? AC_OK : fail(s, "prune_failed", rc);
+}
+
+ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint64_t *by_status,
+    int n, uint32_t *deleted)
 {
 	sqlite3_stmt *st = s->st[AC_STORE_PRUNE];
+	uint64_t counted[AC_STORE_MAX_STATUSES] = { 0 };
 	ac_err err;
 
 	AC_ASSERT(sqlite3_get_autocommit(s->db)); /* its own transaction, not a batch's */
+	AC_ASSERT(n <= AC_STORE_MAX_STATUSES);
 	*deleted = 0;
 	if ((err = ac_store_begin(s)) != AC_OK) {
 		return err;
@@ -468,16 +489,21 @@ ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint32_t *
 	if ((err = run(s, s->st[AC_STORE_KEEP_NEXT_ID], "prune_failed")) == AC_OK) {
 		sqlite3_bind_int64(st, 1, before_ms);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-		err = run(s, st, "prune_failed");
+		err = delete_counted(s, st, counted, n, deleted);
 	}
 	if (err == AC_OK) {
-		*deleted = (uint32_t)sqlite3_changes(s->db);
 		err = ac_store_commit(s);
 	} else {
 		ac_store_rollback(s);
 	}
-	*deleted = err == AC_OK ? *deleted : 0;
-	return err;
+	if (err != AC_OK) {
+		*deleted = 0;
+		return err;
+	}
+	for (int i = 0; by_status != NULL && i < n; i++) {
+		by_status[i] += counted[i];
+	}
+	return AC_OK;
 }
 
 ac_err ac_store_count_by_status(ac_store *s, uint64_t *counts, int n)

@@ -84,8 +84,10 @@ typedef struct ac_task_filter {
 ac_err ac_store_list_tasks(ac_store *s, const ac_task_filter *f, ac_store_row_fn fn, void *ctx);
 
 /* Deletes up to limit terminal rows whose updated_at_ms < before_ms, in its own
- * transaction; *deleted gets the count. */
-ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint32_t *deleted);
+ * transaction; *deleted gets the count, and by_status[status] (n entries, at most 16;
+ * may be NULL) grows by the deleted rows of each status once the deletion committed. */
+ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint64_t *by_status,
+    int n, uint32_t *deleted);
 
 /* Counts rows by status into counts[0..n) (status used as index; others ignored). */
 ac_err ac_store_count_by_status(ac_store *s, uint64_t *counts, int n);

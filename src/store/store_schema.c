@@ -92,9 +92,11 @@ const char *const ac_store_sql[AC_STORE_STMT_COUNT] = {
 	[AC_STORE_LOAD_IDEMPOTENCY] = "SELECT " TASK_COLS " FROM tasks"
 				      " WHERE idempotency_key IS NOT NULL AND created_at_ms >= ?1"
 				      " ORDER BY created_at_ms",
+	/* RETURNING: the caller keeps its per-status counts without a count(*) over every
+	 * row after each batch */
 	[AC_STORE_PRUNE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks"
 			   " WHERE terminal = 1 AND updated_at_ms < ?1"
-			   " ORDER BY updated_at_ms LIMIT ?2)",
+			   " ORDER BY updated_at_ms LIMIT ?2) RETURNING status",
 	[AC_STORE_COUNT_BY_STATUS] = "SELECT status, count(*) FROM tasks GROUP BY status",
 	[AC_STORE_PUT_KV] = "INSERT INTO kv(kind, key, value) VALUES(?1, ?2, ?3)"
 			    " ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value",

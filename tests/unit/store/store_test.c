@@ -261,19 +261,34 @@ Test(store, prune_deletes_only_old_terminal_rows_at_most_limit)
 	ac_task_row r;
 
 	put_rows(1, 30); /* terminal: 2, 5, ..., 29 with updated_at_ms 2000 + id */
-	cr_assert_eq(ac_store_prune(st, 2015, 3, &deleted), AC_OK);
+	cr_assert_eq(ac_store_prune(st, 2015, 3, NULL, 0, &deleted), AC_OK);
 	cr_assert_eq(deleted, 3);
 	/* the oldest go first */
 	cr_assert_eq(ac_store_get_task(st, 2, &r), AC_ENOTFOUND);
 	cr_assert_eq(ac_store_get_task(st, 8, &r), AC_ENOTFOUND);
 	cr_assert_eq(ac_store_get_task(st, 11, &r), AC_OK);
-	cr_assert_eq(ac_store_prune(st, 2015, 100, &deleted), AC_OK);
+	cr_assert_eq(ac_store_prune(st, 2015, 100, NULL, 0, &deleted), AC_OK);
 	cr_assert_eq(deleted, 2); /* 11 and 14 */
-	cr_assert_eq(ac_store_prune(st, 2015, 100, &deleted), AC_OK);
+	cr_assert_eq(ac_store_prune(st, 2015, 100, NULL, 0, &deleted), AC_OK);
 	cr_assert_eq(deleted, 0);
 	cr_assert_eq(ac_store_get_task(st, 17, &r), AC_OK);
 	cr_assert_eq(ac_store_get_task(st, 1, &r), AC_OK); /* old but live */
 	cr_assert_eq(ac_store_get_task(st, 3, &r), AC_OK);
+}
+
+Test(store, prune_counts_what_it_deleted_by_status)
+{
+	uint64_t by_status[4] = { 7, 0, 0, 0 };
+	uint32_t deleted = 0;
+
+	put_rows(1, 30); /* terminal (status 2): 2, 5, ..., 29 */
+	cr_assert_eq(ac_store_prune(st, 2015, 3, by_status, 4, &deleted), AC_OK);
+	cr_assert_eq(deleted, 3);
+	cr_assert_eq(by_status[2], 3);
+	cr_assert_eq(ac_store_prune(st, 2015, 100, by_status, 4, &deleted), AC_OK);
+	cr_assert_eq(by_status[2], 5, "counts add up over batches");
+	cr_assert_eq(by_status[0], 7, "other statuses untouched");
+	cr_assert_eq(by_status[1] + by_status[3], 0);
 }
 
 Test(store, pruning_the_newest_rows_never_lets_their_ids_come_back)
@@ -284,7 +299,7 @@ Test(store, pruning_the_newest_rows_never_lets_their_ids_come_back)
 	put_rows(1, 29); /* 29 is terminal, the newest row */
 	cr_assert_eq(ac_store_next_id(st, &next), AC_OK);
 	cr_assert_eq(next, 30);
-	cr_assert_eq(ac_store_prune(st, 5000, 100, &deleted), AC_OK);
+	cr_assert_eq(ac_store_prune(st, 5000, 100, NULL, 0, &deleted), AC_OK);
 	cr_assert_eq(deleted, 10);
 	reopen();
 	cr_assert_eq(ac_store_next_id(st, &next), AC_OK);
