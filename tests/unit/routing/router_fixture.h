@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * Shared fixture of the router's unit tests (router_test.c, router_rules_test.c): the
- * reference's endpoint and task helpers, routing with its result checked for what the
- * router promises, asserts per target, and an encoded decision decoded for its keys.
+ * Shared fixture of the router's and scorer's unit tests (router_test.c,
+ * router_rules_test.c, scorer_test.c): the reference's endpoint and task helpers,
+ * routing with its result checked for what the router promises, asserts per target,
+ * and an encoded decision decoded for its keys.
  * Included by exactly one test file per executable; functions are static inline so
  * that a file which does not use one still compiles without warnings.
  */

@@ -6,37 +6,11 @@
  * from loaded models, affinity, in-flight). Over 500 lines: one Test per reference case.
  */
 #include <math.h>
-#include <string.h>
 
-#include <criterion/criterion.h>
-
-#include "routing/router.h"
+#include "router_fixture.h"
 #include "routing/scorer.h"
 
-#define EPS 1e-9
-#define GIB ((uint64_t)1 << 30)
-#define NOW INT64_C(1700000000000)
-#define QWEN "qwen2.5-coder:7b"
-
-static const char *const qwen_models[] = { QWEN };
 static const char *const other_models[] = { "other-model:7b" };
-
-/* The reference helper's endpoint: healthy, models [qwen], resources cpu C, RAM 16 GiB
- * total (8 GiB used, which no factor reads), VRAM unknown, reported just now. */
-static ac_route_endpoint endpoint(const char *id, double cpu)
-{
-	return (ac_route_endpoint){
-		.id = id,
-		.is_healthy = true,
-		.models = qwen_models,
-		.model_count = 1,
-		.has_cpu = true,
-		.cpu_percent = cpu,
-		.has_ram_total = true,
-		.ram_total_bytes = 16 * GIB,
-		.reported_at_ms = NOW,
-	};
-}
 
 /* An endpoint that reported no resources at all. */
 static ac_route_endpoint bare_endpoint(const char *id)
@@ -47,7 +21,6 @@ static ac_route_endpoint bare_endpoint(const char *id)
 }
 
 static const ac_route_task standard_task = { .tier = AC_TIER_STANDARD, .confidence = 0.8 };
-static const ac_route_opts opts = { .endpoint_slots = 4, .now_ms = NOW };
 
 static ac_candidate score(const ac_route_endpoint *ep, const char *model)
 {
