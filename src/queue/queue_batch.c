@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "queue/queue_int.h"
+#include "rt/array.h"
 #include "rt/clock.h"
 #include "rt/log.h"
 
@@ -16,15 +17,12 @@ ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t)
 	if (t->is_dirty) {
 		return AC_OK;
 	}
-	if (q->dirty_count == q->dirty_cap) {
-		size_t cap = q->dirty_cap ? q->dirty_cap * 2 : 256;
-		ac_task **d = realloc(q->dirty, cap * sizeof(*d));
-		if (d == NULL) {
-			return AC_ENOMEM;
-		}
-		q->dirty = d;
-		q->dirty_cap = cap;
+	ac_task **d = ac_array_reserve(q->dirty, &q->dirty_cap, q->dirty_count, sizeof(*d), 256);
+
+	if (d == NULL) {
+		return AC_ENOMEM;
 	}
+	q->dirty = d;
 	t->is_dirty = true;
 	q->dirty[q->dirty_count++] = t;
 	return AC_OK;
@@ -33,18 +31,13 @@ ac_err ac_queue_mark_dirty(ac_queue *q, ac_task *t)
 static held_msg *hold(ac_queue *q, const ac_env *env, ac_actor_id to, const void *p,
     size_t len, bool is_mutation)
 {
-	held_msg *h;
+	held_msg *h = ac_array_reserve(q->held, &q->held_cap, q->held_count, sizeof(*h), 256);
 
-	if (q->held_count == q->held_cap) {
-		size_t cap = q->held_cap ? q->held_cap * 2 : 256;
-		held_msg *n = realloc(q->held, cap * sizeof(*n));
-		if (n == NULL) {
-			ac_log(AC_LOG_ERR, "queue", "reply_dropped", "reason=out_of_memory");
-			return NULL;
-		}
-		q->held = n;
-		q->held_cap = cap;
+	if (h == NULL) {
+		ac_log(AC_LOG_ERR, "queue", "reply_dropped", "reason=out_of_memory");
+		return NULL;
 	}
+	q->held = h;
 	h = &q->held[q->held_count++];
 	h->env = *env;
 	h->to = to;

@@ -17,6 +17,7 @@
 
 #include "codec/msg.h"
 #include "queue/queue_int.h"
+#include "rt/array.h"
 #include "rt/clock.h"
 
 /* How long a voided early fetch is remembered: past any fetch_wait_ms (30 s at most),
@@ -35,15 +36,12 @@ static early_fetch *find_early(ac_queue *q, uint64_t corr_id)
 
 static ac_err remember_early(ac_queue *q, uint64_t corr_id)
 {
-	if (q->early_count == q->early_cap) {
-		size_t cap = q->early_cap ? q->early_cap * 2 : 64;
-		early_fetch *e = realloc(q->early, cap * sizeof(*e));
-		if (e == NULL) {
-			return AC_ENOMEM;
-		}
-		q->early = e;
-		q->early_cap = cap;
+	early_fetch *e = ac_array_reserve(q->early, &q->early_cap, q->early_count, sizeof(*e), 64);
+
+	if (e == NULL) {
+		return AC_ENOMEM;
 	}
+	q->early = e;
 	q->early[q->early_count++] = (early_fetch){ .corr_id = corr_id, .awaiting = true };
 	return AC_OK;
 }
@@ -142,16 +140,13 @@ static void void_all(ac_queue *q)
 {
 	int64_t until = ac_clock_mono_ms() + VOID_MS;
 
-	if (q->void_count + q->early_count > q->void_cap) {
-		size_t cap = (q->void_count + q->early_count) * 2;
-		voided_fetch *v = realloc(q->voided, cap * sizeof(*v));
+	for (size_t i = 0; i < q->early_count; i++) {
+		voided_fetch *v = ac_array_reserve(q->voided, &q->void_cap, q->void_count,
+		    sizeof(*v), 16);
 		if (v == NULL) {
 			return; /* then a late proposal may still reach the dead request */
 		}
 		q->voided = v;
-		q->void_cap = cap;
-	}
-	for (size_t i = 0; i < q->early_count; i++) {
 		q->voided[q->void_count++] =
 		    (voided_fetch){ .corr_id = q->early[i].corr_id, .until_ms = until };
 	}

@@ -9,6 +9,7 @@
 
 #include "codec/endpoint_wire.h"
 #include "registry/endpoints.h"
+#include "rt/array.h"
 
 const char *const ac_endpoint_status_names[] = { "unknown", "healthy", "unhealthy", NULL };
 
@@ -86,15 +87,12 @@ ac_endpoint *ac_endpoints_find_tag(ac_endpoints *es, uint64_t tag)
 
 static ac_err append(ac_endpoints *es, ac_endpoint *e)
 {
-	if (es->count == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 8;
-		ac_endpoint **items = realloc(es->items, cap * sizeof(*items));
-		if (items == NULL) {
-			return AC_ENOMEM;
-		}
-		es->items = items;
-		es->cap = cap;
+	ac_endpoint **items = ac_array_reserve(es->items, &es->cap, es->count, sizeof(*items), 8);
+
+	if (items == NULL) {
+		return AC_ENOMEM;
 	}
+	es->items = items;
 	es->items[es->count++] = e;
 	return AC_OK;
 }

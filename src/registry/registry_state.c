@@ -7,6 +7,7 @@
 
 #include "queue/task_map.h"
 #include "registry/registry_state.h"
+#include "rt/array.h"
 
 const char *const ac_agent_state_names[] = { "idle", "assigned", "working", "offline", NULL };
 
@@ -80,16 +81,12 @@ ac_err ac_agents_put(ac_agents *as, const char *id, size_t len, ac_agent **out)
 		if (len >= sizeof(a->id) || (a = calloc(1, sizeof(*a))) == NULL) {
 			return len >= 129 ? AC_EINVAL : AC_ENOMEM;
 		}
-		if (as->count == as->cap) {
-			size_t cap = as->cap ? as->cap * 2 : 16;
-			ac_agent **items = realloc(as->items, cap * sizeof(*items));
-			if (items == NULL) {
-				free(a);
-				return AC_ENOMEM;
-			}
-			as->items = items;
-			as->cap = cap;
+		ac_agent **items = ac_array_reserve(as->items, &as->cap, as->count, sizeof(*items), 16);
+		if (items == NULL) {
+			free(a);
+			return AC_ENOMEM;
 		}
+		as->items = items;
 		memcpy(a->id, id, len);
 		a->state = AC_AGENT_OFFLINE;
 		if (ac_task_map_put(&as->index, hash_id(id, len), a) != AC_OK) {

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "rt/array.h"
 #include "rt/timers.h"
 
 typedef struct node {
@@ -101,15 +102,12 @@ void ac_timers_free(ac_timers *t)
 
 static ac_err grow(ac_timers *t)
 {
-	if (t->count == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		node *h = realloc(t->heap, cap * sizeof(*h));
-		if (h == NULL) {
-			return AC_ENOMEM;
-		}
-		t->heap = h;
-		t->cap = cap;
+	node *h = ac_array_reserve(t->heap, &t->cap, t->count, sizeof(*h), 64);
+
+	if (h == NULL) {
+		return AC_ENOMEM;
 	}
+	t->heap = h;
 	if (t->free_head == 0 && t->slot_count == t->slot_cap) {
 		uint32_t cap = t->slot_cap ? t->slot_cap * 2 : 64;
 		slot *s = realloc(t->slots, cap * sizeof(*s));

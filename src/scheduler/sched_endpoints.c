@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec/endpoint_wire.h"
+#include "rt/array.h"
 #include "scheduler/sched_endpoints.h"
 
 #define REPOS_PER_ENDPOINT 16
@@ -137,15 +138,11 @@ static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 	bool is_new = e == NULL;
 
 	if (is_new) {
-		if (es->count == es->cap) {
-			size_t cap = es->cap ? es->cap * 2 : 8;
-			sched_ep **items = realloc(es->items, cap * sizeof(*items));
-			if (items == NULL) {
-				return false;
-			}
-			es->items = items;
-			es->cap = cap;
+		sched_ep **items = ac_array_reserve(es->items, &es->cap, es->count, sizeof(*items), 8);
+		if (items == NULL) {
+			return false;
 		}
+		es->items = items;
 		if ((e = calloc(1, sizeof(*e))) == NULL || (e->id = strndup(w->id.p, w->id.len)) == NULL) {
 			free(e);
 			return false;
