@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agentcom/json.h"
 #include "agentcom/sub.h"
@@ -38,16 +37,16 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* "2026-11-27T05:48:01.123Z" */
+/* "2026-11-27T05:48:01.123Z": ac_cli_format_time_ms with the milliseconds. */
 static void format_ts(int64_t ms, char *buf, size_t cap)
 {
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	char day[32];
+	size_t n;
 
-	gmtime_r(&secs, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, cap, "%s.%03dZ", day, (int)(ms % 1000));
+	ac_cli_format_time_ms(ms, buf, cap);
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == 'Z') {
+		snprintf(buf + n - 1, cap - (n - 1), ".%03dZ", (int)(ms % 1000));
+	}
 }
 
 /* One line: "<time> <topic> <map as JSON>", or with --json one JSON object
