@@ -7,7 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <criterion/criterion.h>
 
@@ -34,54 +33,24 @@ static unsigned barrier_seq;
 
 void lock(void)
 {
-	pthread_mutex_lock(&pr.mu);
+	ac_tsync_lock(&pr.sync);
 }
 
 void unlock(void)
 {
-	pthread_mutex_unlock(&pr.mu);
+	ac_tsync_unlock(&pr.sync);
 }
 
 static void unlock_signal(void)
 {
-	pthread_cond_broadcast(&pr.cv);
-	pthread_mutex_unlock(&pr.mu);
+	ac_tsync_unlock_signal(&pr.sync);
 }
 
-#define CHECK(cond) check_at((cond), #cond, __LINE__)
-static void check_at(bool ok, const char *what, int line)
-{
-	if (ok) {
-		return;
-	}
-	lock();
-	if (pr.bad[0] == '\0') {
-		snprintf(pr.bad, sizeof(pr.bad), "line %d: %s", line, what);
-	}
-	unlock_signal();
-}
+#define CHECK(cond) ac_tsync_check(&pr.sync, (cond), #cond, __LINE__)
 
-/* Waits until pred(arg) holds (true, lock held) or the deadline passes (false, lock
- * held). Call unlock() afterwards. */
 bool wait_until(bool (*pred)(const void *arg), const void *arg, int64_t timeout_ms)
 {
-	struct timespec dl;
-	bool ok;
-
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
-	lock();
-	while (!(ok = pred(arg))) {
-		if (pthread_cond_timedwait(&pr.cv, &pr.mu, &dl) != 0 && !(ok = pred(arg))) {
-			break;
-		}
-	}
-	return ok;
+	return ac_tsync_wait(&pr.sync, pred, arg, timeout_ms);
 }
 
 /* ---- fake queue: records AC_MSG_ASSIGN, refuses when told to ---- */
@@ -293,19 +262,8 @@ static const ac_actor_def tel_def = {
 
 void sched_setup(void)
 {
-	pthread_condattr_t ca;
-	pthread_mutexattr_t ma;
-
 	memset(&pr, 0, sizeof(pr));
-	/* error-checking: teardown can release the lock a failed assertion left held */
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&pr.mu, &ma);
-	pthread_mutexattr_destroy(&ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pr.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	ac_tsync_init(&pr.sync);
 	barrier_seq = 0;
 	ac_config_defaults(&cfg);
 	cr_assert_eq(ac_rt_alloc(&rt), AC_OK);
@@ -317,21 +275,20 @@ void sched_setup(void)
 
 void sched_teardown(void)
 {
-	pthread_mutex_unlock(&pr.mu); /* held if an assertion failed while waiting; else EPERM */
+	ac_tsync_unlock(&pr.sync); /* held if an assertion failed while waiting; else EPERM */
 	ac_scheduler_stop(sched);
 	ac_actor_stop(fake_tel);
 	ac_actor_stop(fake_queue);
 	ac_actor_stop(fake_gw);
 	ac_rt_free(rt);
-	pthread_cond_destroy(&pr.cv);
-	pthread_mutex_destroy(&pr.mu);
+	ac_tsync_fini(&pr.sync);
 }
 
 /* Fails the test when a fake saw something wrong (Criterion ignores .fini failures). */
 void expect_no_bad(void)
 {
 	lock();
-	cr_assert_str_empty(pr.bad, "a fake actor saw: %s", pr.bad);
+	cr_assert_str_empty(pr.sync.bad, "a fake actor saw: %s", pr.sync.bad);
 	unlock();
 }
 

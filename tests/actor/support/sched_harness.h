@@ -3,7 +3,7 @@
  * actors over inproc, for the actor suites of the scheduler: what the fakes saw (the
  * probe), body builders for task events, fetches and endpoint snapshots, waits on
  * conditions with a deadline, and barriers that prove absence without sleeping.
- * The probe is guarded by pr.mu: read it between lock() and unlock().
+ * The probe is guarded by pr.sync: read it between lock() and unlock().
  */
 #ifndef AC_TEST_SCHED_HARNESS_H
 #define AC_TEST_SCHED_HARNESS_H
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "test_sync.h"
 #include "codec/mpw.h"
 #include "codec/msg.h"
 #include "codec/task_wire.h"
@@ -46,8 +47,7 @@ typedef struct reply_rec {
 } reply_rec;
 
 typedef struct probe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	ac_tsync sync;             /* guards the rest; sync.bad: first failed check on an actor thread */
 	assign_rec assigns[MAX_SEEN];
 	size_t assign_count;
 	reply_rec replies[MAX_SEEN];
@@ -61,7 +61,6 @@ typedef struct probe {
 	uint8_t stats[8192];       /* the last stats sections the scheduler passed on */
 	size_t stats_len;
 	uint64_t stats_seen;       /* how many stats requests reached the fake telemetry */
-	char bad[160];             /* first failed check on an actor thread */
 } probe;
 
 extern probe pr;

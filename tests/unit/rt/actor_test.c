@@ -9,10 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <criterion/criterion.h>
 
+#include "test_sync.h"
 #include "codec/agent_wire.h"
 #include "rt/actor.h"
 #include "rt/clock.h"
@@ -30,8 +30,8 @@ typedef struct reply {
 } reply;
 
 typedef struct probe {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	ac_tsync sync; /* guards the rest; sync.bad: the first check that failed on an actor
+			* thread (Criterion asserts belong to the test thread) */
 	/* dispatch */
 	uint16_t types[32];
 	uint64_t corr[32];
@@ -52,9 +52,6 @@ typedef struct probe {
 	bool cancel_pending_ok, cancel_fired_refused;
 	/* lifecycle */
 	bool start_called, stop_called, start_on_other_thread;
-	/* first check that failed on an actor thread (Criterion asserts belong to the
-	 * test thread) */
-	char bad[160];
 	/* gateway */
 	reply replies[16];
 	size_t reply_count;
@@ -77,30 +74,18 @@ static ac_actor *worker, *peer, *gw;
 
 static void lock(void)
 {
-	pthread_mutex_lock(&pr.mu);
+	ac_tsync_lock(&pr.sync);
 }
 
 static void unlock_signal(void)
 {
-	pthread_cond_broadcast(&pr.cv);
-	pthread_mutex_unlock(&pr.mu);
+	ac_tsync_unlock_signal(&pr.sync);
 }
 
 /* Waits, holding the lock on return, until pred() holds or timeout_s passes. */
 static bool wait_for_s(bool (*pred)(const void *arg), const void *arg, int timeout_s)
 {
-	struct timespec dl;
-	bool ok;
-
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_s;
-	lock();
-	while (!(ok = pred(arg))) {
-		if (pthread_cond_timedwait(&pr.cv, &pr.mu, &dl) != 0 && !(ok = pred(arg))) {
-			break;
-		}
-	}
-	return ok;
+	return ac_tsync_wait(&pr.sync, pred, arg, (int64_t)timeout_s * 1000);
 }
 
 static bool wait_for(bool (*pred)(const void *arg), const void *arg)
@@ -110,22 +95,11 @@ static bool wait_for(bool (*pred)(const void *arg), const void *arg)
 
 static void unlock(void)
 {
-	pthread_mutex_unlock(&pr.mu);
+	ac_tsync_unlock(&pr.sync);
 }
 
 /* For actor threads: records the first failed check; the test thread asserts on it. */
-#define CHECK(cond) check_at((cond), #cond, __LINE__)
-static void check_at(bool ok, const char *what, int line)
-{
-	if (ok) {
-		return;
-	}
-	lock();
-	if (pr.bad[0] == '\0') {
-		snprintf(pr.bad, sizeof(pr.bad), "line %d: %s", line, what);
-	}
-	unlock_signal();
-}
+#define CHECK(cond) ac_tsync_check(&pr.sync, (cond), #cond, __LINE__)
 
 static bool received_at_least(const void *arg)
 {
@@ -403,19 +377,8 @@ static const ac_actor_def gw_def = {
 
 static void setup(void)
 {
-	pthread_condattr_t ca;
-	pthread_mutexattr_t ma;
-
 	memset(&pr, 0, sizeof(pr));
-	/* error-checking: teardown can release the lock a failed assertion left held */
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&pr.mu, &ma);
-	pthread_mutexattr_destroy(&ma);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&pr.cv, &ca);
-	pthread_condattr_destroy(&ca);
+	ac_tsync_init(&pr.sync);
 	worker_st = (tactor){ .pr = &pr, .test_thread = pthread_self() };
 	peer_st = worker_st;
 	gw_st = worker_st;
@@ -425,14 +388,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pthread_mutex_unlock(&pr.mu); /* held if an assertion failed while waiting; else EPERM */
+	ac_tsync_unlock(&pr.sync); /* held if an assertion failed while waiting; else EPERM */
 	ac_actor_stop(worker);
 	ac_actor_stop(peer);
 	ac_actor_stop(gw);
 	ac_rt_free(rt);
-	cr_expect_str_empty(pr.bad, "an actor thread saw: %s", pr.bad);
-	pthread_cond_destroy(&pr.cv);
-	pthread_mutex_destroy(&pr.mu);
+	cr_expect_str_empty(pr.sync.bad, "an actor thread saw: %s", pr.sync.bad);
+	ac_tsync_fini(&pr.sync);
 }
 
 TestSuite(actor, .init = setup, .fini = teardown, .timeout = 120);
@@ -475,7 +437,7 @@ static const reply *reply_for(uint64_t corr_id)
 static void expect_no_bad(void)
 {
 	lock();
-	cr_assert_str_empty(pr.bad, "an actor thread saw: %s", pr.bad);
+	cr_assert_str_empty(pr.sync.bad, "an actor thread saw: %s", pr.sync.bad);
 	unlock();
 }
 
