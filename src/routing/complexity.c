@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "codec/schema.h"
 #include "rt/assert.h"
 
 const char *const ac_tier_names[] = {
@@ -247,4 +248,92 @@ void ac_complexity_encode(const ac_complexity *c, ac_mpw *w)
 	ac_mpw_f64(w, c->confidence);
 	ac_mpw_key(w, "signals");
 	encode_signals(c, w);
+}
+
+/* The wire map's schema, for ac_complexity_decode: the same keys as the encoder. */
+typedef struct cx_keywords {
+	ac_flag complex;
+	ac_flag trivial;
+} cx_keywords;
+typedef struct cx_signals {
+	ac_uint word_count;
+	ac_uint file_count;
+	ac_uint verification_count;
+	ac_obj keywords;
+} cx_signals;
+typedef struct cx_inferred {
+	ac_choice tier;
+	ac_real confidence;
+	ac_obj signals;
+} cx_inferred;
+typedef struct cx_map {
+	ac_choice effective_tier;
+	ac_choice explicit_tier;
+	ac_choice source;
+	ac_obj inferred;
+} cx_map;
+
+static const char *const cx_source_names[] = { "inferred", "explicit", NULL };
+static const ac_field keywords_fields[] = {
+	AC_F(cx_keywords, complex, "complex", AC_FT_FLAG, false),
+	AC_F(cx_keywords, trivial, "trivial", AC_FT_FLAG, false),
+};
+static const ac_schema keywords_schema = AC_SCHEMA("keywords", cx_keywords, keywords_fields);
+static const ac_field signals_fields[] = {
+	AC_F(cx_signals, word_count, "word_count", AC_FT_UINT, false, .max = UINT32_MAX),
+	AC_F(cx_signals, file_count, "file_count", AC_FT_UINT, false, .max = UINT32_MAX),
+	AC_F(cx_signals, verification_count, "verification_count", AC_FT_UINT, false,
+	    .max = UINT32_MAX),
+	AC_F(cx_signals, keywords, "keywords", AC_FT_OBJ, false, .sub = &keywords_schema),
+};
+static const ac_schema signals_schema = AC_SCHEMA("signals", cx_signals, signals_fields);
+static const ac_field inferred_fields[] = {
+	AC_F(cx_inferred, tier, "tier", AC_FT_CHOICE, false, .names = ac_tier_names),
+	AC_F(cx_inferred, confidence, "confidence", AC_FT_REAL, false),
+	AC_F(cx_inferred, signals, "signals", AC_FT_OBJ, false, .sub = &signals_schema),
+};
+static const ac_schema inferred_schema = AC_SCHEMA("inferred", cx_inferred, inferred_fields);
+static const ac_field cx_fields[] = {
+	AC_F(cx_map, effective_tier, "effective_tier", AC_FT_CHOICE, true, .names = ac_tier_names),
+	AC_F(cx_map, explicit_tier, "explicit_tier", AC_FT_CHOICE, false, .names = ac_tier_names),
+	AC_F(cx_map, source, "source", AC_FT_CHOICE, false, .names = cx_source_names),
+	AC_F(cx_map, inferred, "inferred", AC_FT_OBJ, false, .sub = &inferred_schema),
+};
+static const ac_schema cx_schema = AC_SCHEMA("complexity", cx_map, cx_fields);
+
+static void read_signals(const cx_signals *sig, ac_complexity *out)
+{
+	out->word_count = (uint32_t)sig->word_count.v;
+	out->file_count = (uint32_t)sig->file_count.v;
+	out->verification_count = (uint32_t)sig->verification_count.v;
+	if (sig->keywords.set) {
+		const cx_keywords *kw = sig->keywords.p;
+		out->has_complex_keyword = kw->complex.v;
+		out->has_trivial_keyword = kw->trivial.v;
+	}
+}
+
+ac_err ac_complexity_decode(const uint8_t *p, size_t len, ac_arena *arena, ac_complexity *out)
+{
+	cx_map cx;
+	ac_err err;
+
+	*out = (ac_complexity){ .inferred_tier = AC_TIER_UNKNOWN };
+	if ((err = ac_schema_decode_bytes(&cx_schema, p, len, &cx, arena, NULL)) != AC_OK) {
+		out->effective_tier = AC_TIER_UNKNOWN;
+		return err;
+	}
+	out->effective_tier = (ac_tier)cx.effective_tier.v;
+	out->has_explicit = cx.explicit_tier.set;
+	out->explicit_tier = cx.explicit_tier.set ? (ac_tier)cx.explicit_tier.v : AC_TIER_UNKNOWN;
+	out->is_explicit_source = cx.source.set && cx.source.v == 1;
+	if (cx.inferred.set) {
+		const cx_inferred *in = cx.inferred.p;
+		out->inferred_tier = in->tier.set ? (ac_tier)in->tier.v : AC_TIER_UNKNOWN;
+		out->confidence = in->confidence.v;
+		if (in->signals.set) {
+			read_signals(in->signals.p, out);
+		}
+	}
+	return AC_OK;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agentcom/errors.h"
+#include "codec/arena.h"
 #include "codec/mpw.h"
 
 typedef enum ac_tier {
@@ -57,5 +59,11 @@ bool ac_complexity_disagrees(const ac_complexity *c);
  * absent), source, inferred {tier, confidence, signals {word_count, file_count,
  * verification_count, keywords {complex: bool, trivial: bool}}}}. */
 void ac_complexity_encode(const ac_complexity *c, ac_mpw *w);
+
+/* Reads back a map written by ac_complexity_encode (p[0..len), lists in arena). Keys
+ * other than effective_tier may be absent (their fields stay zero, tiers unknown).
+ * AC_EINVAL/AC_EBADREQ when it is not such a map: out->effective_tier is then
+ * AC_TIER_UNKNOWN. Any thread. */
+ac_err ac_complexity_decode(const uint8_t *p, size_t len, ac_arena *arena, ac_complexity *out);
 
 #endif

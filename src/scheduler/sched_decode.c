@@ -8,56 +8,19 @@
 
 #include "scheduler/scheduler_int.h"
 
-typedef struct cx_signals {
-	ac_uint word_count;
-	ac_uint file_count;
-} cx_signals;
-typedef struct cx_inferred {
-	ac_real confidence;
-	ac_obj signals;
-} cx_inferred;
-typedef struct cx_view {
-	ac_choice effective_tier;
-	ac_str source;
-	ac_obj inferred;
-} cx_view;
-
-static const ac_field signals_fields[] = {
-	AC_F(cx_signals, word_count, "word_count", AC_FT_UINT, false),
-	AC_F(cx_signals, file_count, "file_count", AC_FT_UINT, false),
-};
-static const ac_schema signals_schema = AC_SCHEMA("signals", cx_signals, signals_fields);
-static const ac_field inferred_fields[] = {
-	AC_F(cx_inferred, confidence, "confidence", AC_FT_REAL, false),
-	AC_F(cx_inferred, signals, "signals", AC_FT_OBJ, false, .sub = &signals_schema),
-};
-static const ac_schema inferred_schema = AC_SCHEMA("inferred", cx_inferred, inferred_fields);
-static const ac_field cx_fields[] = {
-	AC_F(cx_view, effective_tier, "effective_tier", AC_FT_CHOICE, false, .names = ac_tier_names),
-	AC_F(cx_view, source, "source", AC_FT_STR, false),
-	AC_F(cx_view, inferred, "inferred", AC_FT_OBJ, false, .sub = &inferred_schema),
-};
-static const ac_schema cx_schema = AC_SCHEMA("complexity", cx_view, cx_fields);
-
 static void read_complexity(ac_pending *p, ac_raw raw, ac_arena *arena)
 {
-	cx_view cx;
+	ac_complexity cx;
 
 	p->tier = AC_TIER_UNKNOWN;
-	if (!raw.set || ac_schema_decode_bytes(&cx_schema, raw.p, raw.len, &cx, arena, NULL) != AC_OK) {
+	if (!raw.set || ac_complexity_decode(raw.p, raw.len, arena, &cx) != AC_OK) {
 		return;
 	}
-	p->tier = cx.effective_tier.set ? (ac_tier)cx.effective_tier.v : AC_TIER_UNKNOWN;
-	p->is_explicit = ac_str_eq(cx.source, "explicit");
-	if (cx.inferred.set) {
-		const cx_inferred *in = cx.inferred.p;
-		p->confidence = in->confidence.v;
-		if (in->signals.set) {
-			const cx_signals *sig = in->signals.p;
-			p->word_count = (uint32_t)sig->word_count.v;
-			p->file_count = (uint32_t)sig->file_count.v;
-		}
-	}
+	p->tier = cx.effective_tier;
+	p->is_explicit = cx.is_explicit_source;
+	p->confidence = cx.confidence;
+	p->word_count = cx.word_count;
+	p->file_count = cx.file_count;
 }
 
 uint8_t ac_sched_targets_mask(const ac_strs *targets)
