@@ -134,6 +134,36 @@ void ac_mpw_raw(ac_mpw *w, const void *p, size_t len)
 	}
 }
 
+bool ac_mp_map_header(const uint8_t *p, size_t len, uint32_t *count, size_t *hdr)
+{
+	if (len >= 1 && (p[0] & 0xf0) == 0x80) { /* fixmap */
+		*count = p[0] & 0x0f;
+		*hdr = 1;
+	} else if (len >= 3 && p[0] == 0xde) { /* map 16 */
+		*count = (uint32_t)p[1] << 8 | p[2];
+		*hdr = 3;
+	} else if (len >= 5 && p[0] == 0xdf) { /* map 32 */
+		*count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+		*hdr = 5;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+bool ac_mpw_map_extend(ac_mpw *w, const uint8_t *p, size_t len, uint32_t more)
+{
+	uint32_t count;
+	size_t hdr;
+
+	if (!ac_mp_map_header(p, len, &count, &hdr) || count > UINT32_MAX - more) {
+		return false;
+	}
+	ac_mpw_map(w, count + more);
+	ac_mpw_raw(w, p + hdr, len - hdr);
+	return true;
+}
+
 void ac_mpw_object(ac_mpw *w, const msgpack_object *o)
 {
 	if (is_ok(w)) {

@@ -37,6 +37,13 @@ void ac_mpw_nil(ac_mpw *w);
 /* Appends bytes that already are one or more complete msgpack values. */
 void ac_mpw_bin(ac_mpw *w, const void *p, size_t len); /* a msgpack bin value */
 void ac_mpw_raw(ac_mpw *w, const void *p, size_t len);
+/* Reads the map header at the start of p[0..len): its entry count and the header's size
+ * in bytes. False when p does not start with a map header. */
+bool ac_mp_map_header(const uint8_t *p, size_t len, uint32_t *count, size_t *hdr);
+/* Writes the map p[0..len) grown by `more` entries that the caller writes next: a header
+ * for count + more, then p's own entries. False, with nothing written, when p does not
+ * start with a map header. */
+bool ac_mpw_map_extend(ac_mpw *w, const uint8_t *p, size_t len, uint32_t more);
 /* Writes a decoded msgpack-c object (deep). */
 void ac_mpw_object(ac_mpw *w, const msgpack_object *o);
 /* Key helper: ac_mpw_cstr for a key. */

@@ -135,8 +135,29 @@ static void on_reply(void *state, ac_call *call)
 	gw_worker_deliver(state, call->env.corr_id, call->body, call->body_len);
 }
 
+/* A stats request passing through: our section, then on to telemetry, its last stop. */
+static void on_stats(void *state, ac_call *call)
+{
+	ac_mpw *w = ac_actor_scratch(call->actor);
+	unsigned workers, busy;
+
+	if (!ac_mpw_map_extend(w, call->body, call->body_len, 1)) {
+		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
+		return;
+	}
+	gw_workers_counts(state, &workers, &busy);
+	ac_mpw_key(w, "gateway");
+	ac_mpw_map(w, 2);
+	ac_mpw_key(w, "workers");
+	ac_mpw_u64(w, workers);
+	ac_mpw_key(w, "busy");
+	ac_mpw_u64(w, busy);
+	ac_actor_forward(call->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
+}
+
 static const ac_handler gateway_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_GW_REPLY] = { on_reply, NULL },
+	[AC_MSG_STATS_COLLECT] = { on_stats, NULL },
 	[AC_MSG_OP_TOKEN_CREATE] = { on_token_create, &ac_req_token_create_schema },
 	[AC_MSG_OP_TOKEN_LIST] = { on_token_list, &ac_req_empty_schema },
 	[AC_MSG_OP_TOKEN_REVOKE] = { on_token_revoke, &ac_req_token_revoke_schema },

@@ -63,6 +63,9 @@ struct ac_gateway {
 ac_err gw_workers_add(struct ac_gateway *gw, gw_socket *gs, unsigned n);
 /* Sends reply bytes for (index, seq) if that request still waits; drops it otherwise. */
 void gw_worker_deliver(struct ac_gateway *gw, uint64_t corr_id, const uint8_t *body, size_t len);
+/* The pool's size and how many of its workers hold a request (in flight or a held
+ * long-poll) rather than waiting for one. Any thread; a racy but bounded snapshot. */
+void gw_workers_counts(struct ac_gateway *gw, unsigned *workers, unsigned *busy);
 /* Stops every worker's aio and closes contexts (sockets stay open). */
 void gw_workers_stop(struct ac_gateway *gw);
 /* Waits until no worker is sending (bounded by timeout_ms). */

@@ -226,6 +226,18 @@ static void worker_cb(void *arg)
 	on_request(w, nng_aio_get_msg(w->aio));
 }
 
+void gw_workers_counts(struct ac_gateway *gw, unsigned *workers, unsigned *busy)
+{
+	int idle = 0;
+
+	*workers = atomic_load(&gw->worker_count);
+	for (int i = 0; i < gw->socket_count; i++) {
+		idle += atomic_load(&gw->sockets[i].idle);
+	}
+	/* the two loads are not one snapshot: clamp a transient overshoot */
+	*busy = idle < 0 || (unsigned)idle > *workers ? 0 : *workers - (unsigned)idle;
+}
+
 void gw_workers_wait_sends(struct ac_gateway *gw, int timeout_ms)
 {
 	int64_t deadline = ac_clock_mono_ms() + timeout_ms;

@@ -306,17 +306,13 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw *w = ac_actor_scratch(call->actor);
 	uint64_t by_state[AC_AGENT_STATE_COUNT];
 	uint64_t by_status[AC_EP_STATUS_COUNT];
-	uint32_t sections;
 
-	if (call->body_len == 0 || (call->body[0] & 0xf0) != 0x80) {
+	ac_agents_counts(r->agents, by_state);
+	ac_endpoints_counts(r->endpoints, by_status);
+	if (!ac_mpw_map_extend(w, call->body, call->body_len, 2)) {
 		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
 		return;
 	}
-	sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
-	ac_agents_counts(r->agents, by_state);
-	ac_endpoints_counts(r->endpoints, by_status);
-	ac_mpw_map(w, sections + 2);
-	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "agents");
 	ac_mpw_map(w, 1);
 	ac_mpw_key(w, "by_state");

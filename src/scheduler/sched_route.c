@@ -107,10 +107,8 @@ static void publish_route(ac_scheduler *s, const ac_decision *d, uint64_t id, in
 	ac_mpw_init(&dec);
 	ac_mpw_init(&ev);
 	ac_decision_encode(d, &dec);
-	/* the decision is one fixmap (11 fields): splice its entries into the event */
-	if (dec.err == AC_OK && ac_mpw_len(&dec) > 0 && (ac_mpw_data(&dec)[0] & 0xf0) == 0x80) {
-		ac_mpw_map(&ev, (ac_mpw_data(&dec)[0] & 0x0fu) + 2u);
-		ac_mpw_raw(&ev, ac_mpw_data(&dec) + 1, ac_mpw_len(&dec) - 1);
+	/* the decision's entries, then two of the event's own */
+	if (dec.err == AC_OK && ac_mpw_map_extend(&ev, ac_mpw_data(&dec), ac_mpw_len(&dec), 2)) {
 		ac_mpw_key(&ev, "task_id");
 		ac_mpw_u64(&ev, id);
 		ac_mpw_key(&ev, "scoring_duration_us");

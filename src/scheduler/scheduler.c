@@ -278,7 +278,10 @@ static void drop_if_on_pipe(void *ctx, ac_waiter *w)
 	pipe_ctx *pc = ctx;
 
 	if (w->env.pipe_id == pc->pipe) {
-		ac_sched_end_wait(pc->s, w); /* nobody is there to answer */
+		/* Nobody reads this answer (nng drops a reply to a closed pipe), but the
+		 * gateway's worker holding the request is free again only once answered. */
+		reply_no_task(pc->s, &w->env);
+		ac_sched_end_wait(pc->s, w);
 	}
 }
 
@@ -305,16 +308,11 @@ static void on_stats(void *state, ac_call *call)
 {
 	ac_scheduler *s = state;
 	ac_mpw *w = ac_actor_scratch(call->actor);
-	uint32_t sections;
 
-	if (call->body_len == 0 || (call->body[0] & 0xf0) != 0x80) {
+	if (!ac_mpw_map_extend(w, call->body, call->body_len, 1)) {
 		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
 		return;
 	}
-	sections = call->body[0] & 0x0f; /* fixmap: a handful of sections */
-
-	ac_mpw_map(w, sections + 1);
-	ac_mpw_raw(w, call->body + 1, call->body_len - 1);
 	ac_mpw_key(w, "routing");
 	ac_mpw_map(w, 8);
 	ac_mpw_key(w, "by_tier");
@@ -333,7 +331,7 @@ static void on_stats(void *state, ac_call *call)
 	ac_mpw_u64(w, ac_sched_waiting_count(s->st));
 	ac_mpw_key(w, "endpoints_known");
 	ac_mpw_u64(w, ac_sched_endpoints_count(s->eps));
-	ac_actor_forward(s->actor, AC_ACTOR_TELEMETRY, &call->env, AC_MSG_STATS_COLLECT, w);
+	ac_actor_forward(s->actor, AC_ACTOR_GATEWAY, &call->env, AC_MSG_STATS_COLLECT, w);
 }
 
 static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)

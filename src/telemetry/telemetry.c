@@ -50,23 +50,6 @@ static void count_topic(ac_telemetry *t, const char *topic, size_t len)
 }
 
 /* Splits a msgpack map header off p: its entry count and where the entries start. */
-static bool split_map(const uint8_t *p, size_t len, uint32_t *count, size_t *hdr)
-{
-	if (len >= 1 && (p[0] & 0xf0) == 0x80) {
-		*count = p[0] & 0x0f;
-		*hdr = 1;
-	} else if (len >= 3 && p[0] == 0xde) {
-		*count = (uint32_t)p[1] << 8 | p[2];
-		*hdr = 3;
-	} else if (len >= 5 && p[0] == 0xdf) {
-		*count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
-		*hdr = 5;
-	} else {
-		return false;
-	}
-	return true;
-}
-
 /* One event: a topic string, then its data map (see ac_actor_publish). */
 static void publish_one(ac_telemetry *t, const uint8_t *ev, size_t len)
 {
@@ -77,7 +60,7 @@ static void publish_one(ac_telemetry *t, const uint8_t *ev, size_t len)
 
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, (const char *)ev, len, &off) != MSGPACK_UNPACK_SUCCESS ||
-	    u.data.type != MSGPACK_OBJECT_STR || !split_map(ev + off, len - off, &count, &hdr)) {
+	    u.data.type != MSGPACK_OBJECT_STR || !ac_mp_map_header(ev + off, len - off, &count, &hdr)) {
 		msgpack_unpacked_destroy(&u);
 		ac_log(AC_LOG_ERR, "telemetry", "bad_event", "len=%zu", len);
 		return;
@@ -141,7 +124,7 @@ static void on_stats_collect(void *state, ac_call *call)
 	uint32_t sections;
 	size_t hdr;
 
-	if (!split_map(call->body, call->body_len, &sections, &hdr)) {
+	if (!ac_mp_map_header(call->body, call->body_len, &sections, &hdr)) {
 		ac_actor_reply_err(call->actor, &call->env, AC_EINTERNAL, "bad stats section", NULL);
 		return;
 	}

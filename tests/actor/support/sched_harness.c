@@ -206,8 +206,20 @@ static void on_gw_reply(void *state, ac_call *call)
 	unlock_signal();
 }
 
+/* The stats sections the scheduler passed on (to the gateway, the next stop). */
+static void on_gw_stats(void *state, ac_call *call)
+{
+	(void)state;
+	lock();
+	pr.stats_len = call->body_len <= sizeof(pr.stats) ? call->body_len : 0;
+	memcpy(pr.stats, call->body, pr.stats_len);
+	pr.stats_seen++;
+	unlock_signal();
+}
+
 static const ac_handler gw_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_GW_REPLY] = { on_gw_reply, NULL },
+	[AC_MSG_STATS_COLLECT] = { on_gw_stats, NULL },
 };
 static const ac_actor_def gw_def = {
 	.name = "fake-gateway",
@@ -237,20 +249,8 @@ static void on_tel_event(void *state, ac_call *call)
 	unlock_signal();
 }
 
-/* The stats sections the scheduler passed on (the last actor before telemetry). */
-static void on_tel_stats(void *state, ac_call *call)
-{
-	(void)state;
-	lock();
-	pr.stats_len = call->body_len <= sizeof(pr.stats) ? call->body_len : 0;
-	memcpy(pr.stats, call->body, pr.stats_len);
-	pr.stats_seen++;
-	unlock_signal();
-}
-
 static const ac_handler tel_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_TEL_EVENT] = { on_tel_event, NULL },
-	[AC_MSG_STATS_COLLECT] = { on_tel_stats, NULL },
 };
 static const ac_actor_def tel_def = {
 	.name = "fake-telemetry",

@@ -60,7 +60,7 @@ typedef struct probe {
 	uint64_t unavailable;      /* replies with error code "unavailable" */
 	uint8_t stats[8192];       /* the last stats sections the scheduler passed on */
 	size_t stats_len;
-	uint64_t stats_seen;       /* how many stats requests reached the fake telemetry */
+	uint64_t stats_seen;       /* how many stats requests reached the fake gateway */
 } probe;
 
 extern probe pr;
