@@ -41,16 +41,19 @@ static void write_spec_route(const ac_task *t, ac_mpw *w)
 static void arm(ac_queue *q, ac_task *t, uint32_t kind, int64_t after_ms);
 
 /* Queued non-trivial tasks expire task_ttl_ms after they were enqueued; trivial ones
- * only with their own ttl_ms; 0 never (DESIGN §5.5). */
+ * only with their own ttl_ms; 0 never (DESIGN §5.5). A task that may not start yet
+ * (delay_ms, retry backoff) is not waiting for an agent: its TTL counts from
+ * not_before_ms, else a delay longer than the TTL would dead-letter it unseen. */
 static void arm_ttl(ac_queue *q, ac_task *t)
 {
 	int64_t ttl = t->ttl_ms >= 0 ? t->ttl_ms : (t->tier == AC_TIER_TRIVIAL ? 0 : q->cfg->task_ttl_ms);
+	int64_t from = t->not_before_ms > t->enqueued_at_ms ? t->not_before_ms : t->enqueued_at_ms;
 	int64_t left;
 
 	if (ttl <= 0) {
 		return;
 	}
-	left = t->enqueued_at_ms + ttl - ac_clock_wall_ms();
+	left = from + ttl - ac_clock_wall_ms();
 	arm(q, t, TIMER_TTL, left > 0 ? left : 0);
 }
 
