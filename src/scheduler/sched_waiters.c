@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Held fetches of the scheduler view: profiles (same capabilities and targets), each a
  * FIFO of fetches plus an index of them by the endpoint their agent runs next to, and
- * the matching of a task to a fetch. Profiles are few: a small array searched linearly.
+ * the matching of a task to a fetch. Profiles are few: a small array searched linearly,
+ * holding only profiles with fetches in them (empty ones are swept after each pass).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,22 +42,40 @@ void ac_waiter_free(ac_waiter *w)
 	}
 }
 
+static void profile_free(ac_sched_profile *p)
+{
+	for (size_t j = 0; j < p->near.cap; j++) {
+		free(p->near.slots[j].val);
+	}
+	ac_task_map_fini(&p->near);
+	ac_caps_free(&p->caps);
+	free(p);
+}
+
 void ac_sched_profiles_free(ac_sched_state *s)
 {
 	for (size_t i = 0; i < s->waiters.cap; i++) {
 		ac_waiter_free(s->waiters.slots[i].val);
 	}
 	for (size_t i = 0; i < s->profile_count; i++) {
-		ac_task_map *near = &s->profiles[i]->near;
-		for (size_t j = 0; j < near->cap; j++) {
-			free(near->slots[j].val);
-		}
-		ac_task_map_fini(near);
-		ac_caps_free(&s->profiles[i]->caps);
-		free(s->profiles[i]);
+		profile_free(s->profiles[i]);
 	}
 	free(s->profiles);
 	ac_task_map_fini(&s->waiters);
+}
+
+void ac_sched_profiles_sweep(ac_sched_state *s)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < s->profile_count; i++) {
+		if (s->profiles[i]->count > 0) {
+			s->profiles[keep++] = s->profiles[i];
+		} else {
+			profile_free(s->profiles[i]);
+		}
+	}
+	s->profile_count = keep;
 }
 
 static ac_sched_profile *profile_for(ac_sched_state *s, ac_caps *caps, uint8_t targets)
@@ -184,7 +203,9 @@ void ac_sched_take_waiter(ac_sched_state *s, ac_waiter *w)
 		p->tail = w->prev;
 	}
 	w->prev = w->next = NULL;
-	p->count--;
+	if (--p->count == 0) {
+		s->has_unused = true; /* swept between passes: a walk may be on it now */
+	}
 	s->waiter_count--;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Scheduler view: classes of pending tasks (same capabilities and target), a small
- * array searched linearly (there are few distinct capability sets), with intrusive
+ * array searched linearly (there are few distinct capability sets among the pending
+ * tasks; a class no task refers to is swept after each pass), with intrusive
  * FIFO lanes per priority inside; ids are found through a hash map. Held fetches and
  * their profiles are in sched_waiters.c, tasks waiting for an endpoint in sched_wait.c.
  */
@@ -149,6 +150,13 @@ void ac_sched_release(ac_sched_state *s, ac_pending *p)
 	p->cls->count++;
 }
 
+static void unref_class(ac_sched_state *s, ac_sched_class *c)
+{
+	if (c != NULL && --c->refs == 0) {
+		s->has_unused = true;
+	}
+}
+
 static void unlink_pending(ac_pending *p)
 {
 	lane *l = &p->cls->lanes[p->priority];
@@ -178,6 +186,7 @@ void ac_sched_drop_task(ac_sched_state *s, uint64_t id)
 	if (p != NULL) {
 		unlink_pending(p);
 		ac_sched_unwait(s, p);
+		unref_class(s, p->cls);
 		free_pending(p);
 	}
 }
@@ -216,6 +225,8 @@ ac_err ac_sched_retarget(ac_sched_state *s, ac_pending *p, ac_target target)
 		return AC_ENOMEM;
 	}
 	unlink_pending(p);
+	unref_class(s, p->cls);
+	c->refs++;
 	p->cls = c;
 	p->target = target;
 	return AC_OK;
@@ -247,15 +258,54 @@ size_t ac_sched_waiting_count(const ac_sched_state *s)
 
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
 {
+	ac_sched_class *c;
+
 	ac_sched_drop_task(s, p->id);
-	if ((p->cls = class_for(s, caps, p->target)) == NULL) {
+	p->cls = NULL;
+	if ((c = class_for(s, caps, p->target)) == NULL) {
+		ac_caps_free(caps);
+		free_pending(p);
 		return AC_ENOMEM;
 	}
 	if (ac_task_map_put(&s->tasks, p->id, p) != AC_OK) {
+		s->has_unused |= c->refs == 0; /* a class made for it alone */
+		free_pending(p);
 		return AC_ENOMEM;
 	}
+	c->refs++;
+	p->cls = c;
 	p->in_lane = false;
 	return AC_OK;
+}
+
+void ac_sched_sweep(ac_sched_state *s)
+{
+	size_t keep = 0;
+
+	if (!s->has_unused) {
+		return;
+	}
+	for (size_t i = 0; i < s->class_count; i++) {
+		if (s->classes[i]->refs > 0) {
+			s->classes[keep++] = s->classes[i];
+		} else {
+			ac_caps_free(&s->classes[i]->caps);
+			free(s->classes[i]);
+		}
+	}
+	s->class_count = keep;
+	ac_sched_profiles_sweep(s);
+	s->has_unused = false;
+}
+
+size_t ac_sched_class_count(const ac_sched_state *s)
+{
+	return s->class_count;
+}
+
+size_t ac_sched_profile_count(const ac_sched_state *s)
+{
+	return s->profile_count;
 }
 
 ac_pending *ac_sched_find_task(ac_sched_state *s, uint64_t id)

@@ -78,11 +78,19 @@ typedef struct ac_sched_state ac_sched_state;
 ac_err ac_sched_state_alloc(ac_sched_state **out);
 /* Frees everything, including held waiters (the caller answered them first). */
 void ac_sched_state_free(ac_sched_state *s);
+/* Frees the task classes no pending task refers to and the fetch profiles no held
+ * fetch is in, so the view's linear walks stay over what is live. Between passes only
+ * (a walk over classes or profiles may be under way inside one); O(1) when nothing
+ * fell empty. */
+void ac_sched_sweep(ac_sched_state *s);
+/* Live classes and profiles (for tests and stats). */
+size_t ac_sched_class_count(const ac_sched_state *s);
+size_t ac_sched_profile_count(const ac_sched_state *s);
 
 /* --- pending tasks --- */
 /* Adds p (taking ownership) with its capabilities caps (taken: caps is zeroed);
  * replaces a pending task with the same id. Not in a lane until ac_sched_release.
- * AC_ENOMEM (then p is still the caller's). */
+ * AC_ENOMEM: p and caps are freed all the same. */
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps);
 /* Puts a pending task in its class lane (its not_before has come). */
 void ac_sched_release(ac_sched_state *s, ac_pending *p);

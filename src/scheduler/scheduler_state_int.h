@@ -18,7 +18,8 @@ struct ac_sched_class {
 	ac_caps caps;
 	ac_target target;
 	lane lanes[AC_PRIO_COUNT];
-	size_t count;
+	size_t count; /* tasks in its lanes */
+	size_t refs;  /* pending tasks of this class, in a lane or not */
 };
 
 struct ac_sched_profile {
@@ -44,6 +45,7 @@ struct ac_sched_state {
 	size_t waiter_count;
 	ac_sched_waits *waits; /* tasks waiting for an endpoint */
 	uint64_t next_waiter_seq;
+	bool has_unused;       /* a class or profile fell empty since the last sweep */
 };
 
 /* Same items in the same order. */
@@ -52,5 +54,7 @@ bool ac_sched_caps_equal(const ac_caps *a, const ac_caps *b);
 bool ac_sched_profile_takes(const ac_sched_profile *p, const ac_sched_class *c);
 /* Frees every profile and held fetch (sched_waiters.c); for ac_sched_state_free. */
 void ac_sched_profiles_free(ac_sched_state *s);
+/* Frees the profiles that hold no fetch (sched_waiters.c). */
+void ac_sched_profiles_sweep(ac_sched_state *s);
 
 #endif

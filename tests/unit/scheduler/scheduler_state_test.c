@@ -524,3 +524,48 @@ Test(scheduler_state, matching_costs_classes_and_profiles_not_tasks_or_agents,
 	cr_assert_eq(ac_sched_task_count(st), TASKS - WAITERS);
 	cr_assert_eq(ac_sched_waiter_count(st), 0);
 }
+
+/* ---- sweeping what nothing uses ---- */
+
+/* Classes and profiles live while a task or fetch uses them: a stream of one-off
+ * capability sets must not leave the linear walks longer and memory higher for good. */
+Test(scheduler_state, sweep_frees_classes_and_profiles_nothing_uses)
+{
+	char cap[32], agent[32];
+	ac_waiter *keep_w, *w;
+
+	add_task(1, AC_PRIO_NORMAL, 10, AC_TARGET_SIDECAR, CAPS("kept"));
+	keep_w = add_waiter("kept-agent", CAPS("kept"), 0);
+	for (int i = 0; i < 500; i++) {
+		snprintf(cap, sizeof(cap), "one-off-%d", i);
+		add_task(100 + (uint64_t)i, AC_PRIO_NORMAL, 20, AC_TARGET_SIDECAR, CAPS(cap));
+		snprintf(agent, sizeof(agent), "agent-%d", i);
+		w = add_waiter(agent, CAPS(cap), 0);
+		cr_assert_eq(best_id(w), 100 + (uint64_t)i);
+		ac_sched_drop_task(st, 100 + (uint64_t)i);
+		remove_waiter(w);
+	}
+	cr_assert_eq(ac_sched_class_count(st), 501, "nothing is freed before the sweep");
+	ac_sched_sweep(st);
+	cr_assert_eq(ac_sched_class_count(st), 1);
+	cr_assert_eq(ac_sched_profile_count(st), 1);
+	cr_assert_eq(best_id(keep_w), 1, "the live class and profile still match");
+	/* a held (unreleased) task keeps its class too; so does a retargeted one */
+	add_held(2, AC_PRIO_NORMAL, 30, AC_TARGET_OLLAMA, CAPS("held"));
+	ac_sched_sweep(st);
+	cr_assert_eq(ac_sched_class_count(st), 2);
+	cr_assert_eq(ac_sched_retarget(st, ac_sched_find_task(st, 2), AC_TARGET_CLAUDE), AC_OK);
+	ac_sched_sweep(st);
+	cr_assert_eq(ac_sched_class_count(st), 2, "the class it left goes, the new one stays");
+	ac_sched_drop_task(st, 2);
+	ac_sched_drop_task(st, 1);
+	remove_waiter(keep_w);
+	ac_sched_sweep(st);
+	cr_assert_eq(ac_sched_class_count(st), 0);
+	cr_assert_eq(ac_sched_profile_count(st), 0);
+	/* and the view works on from empty */
+	add_task(3, AC_PRIO_NORMAL, 40, AC_TARGET_SIDECAR, CAPS("kept"));
+	w = add_waiter("again", CAPS("kept"), 0);
+	cr_assert_eq(best_id(w), 3);
+	remove_waiter(w);
+}
