@@ -364,11 +364,18 @@ static void on_timer(void *state, ac_actor *a, const ac_timer_entry *t)
 	}
 }
 
-static void answer_unavailable(void *ctx, ac_waiter *w)
+/* A held fetch at shutdown: `unavailable`, except the fetch of a task.complete, whose
+ * `unavailable` would say the completion failed (proto/ops.md): that one ends with no
+ * task, like a wait that ran out (the queue still holds it until the commit). */
+static void answer_at_stop(void *ctx, ac_waiter *w)
 {
 	ac_scheduler *s = ctx;
 
-	ac_actor_reply_err(s->actor, &w->env, AC_EUNAVAIL, "server is shutting down", NULL);
+	if (w->env.flags & AC_ENV_AFTER_COMMIT) {
+		reply_no_task(s, &w->env);
+	} else {
+		ac_actor_reply_err(s->actor, &w->env, AC_EUNAVAIL, "server is shutting down", NULL);
+	}
 }
 
 static ac_err open_events(ac_scheduler *s, ac_actor *a)
@@ -407,7 +414,7 @@ static void scheduler_actor_stop(void *state, ac_actor *a)
 	ac_scheduler *s = state;
 
 	(void)a;
-	ac_sched_each_waiter(s->st, answer_unavailable, state);
+	ac_sched_each_waiter(s->st, answer_at_stop, state);
 	nng_close(s->events);
 }
 

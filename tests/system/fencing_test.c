@@ -291,3 +291,38 @@ Test(fencing, cancelled_task_is_named_in_abort, .timeout = 30)
 	    "complete of a cancelled task");
 	cr_assert(ac_ts_wait_agent_state(cli, "a1", "idle", 3000));
 }
+
+/* A shutdown answers held fetches `unavailable`, but the fetch riding on a completion
+ * ends with `ok` and no task: `unavailable` there would say the completion failed,
+ * and the agent would report a task that is already completed. */
+Test(fencing, shutdown_ends_a_completions_fetch_with_ok, .timeout = 30)
+{
+	ac_client *fetcher, *completer;
+	ac_ts_bg plain, done;
+	ac_reply *r;
+	uint64_t id, gen;
+
+	boot(NULL);
+	ac_ts_hello(cli, "idle", "");
+	ac_ts_hello(cli, "busy", "");
+	id = ac_ts_submit(cli, "\"description\":\"finished before the shutdown\"");
+	cr_assert_eq(ac_ts_fetch(cli, "busy", 2000, true, &gen), id);
+	fetcher = ac_ts_client(&srv);
+	completer = ac_ts_client(&srv);
+	ac_ts_bg_start(&plain, fetcher, "{\"op\":\"agent.fetch\",\"agent_id\":\"idle\",\"wait_ms\":20000}");
+	ac_ts_bg_start(&done, completer, "{\"op\":\"task.complete\",\"agent_id\":\"busy\",\"id\":%llu,"
+	    "\"generation\":%llu,\"fetch_wait_ms\":20000}", (unsigned long long)id,
+	    (unsigned long long)gen);
+	cr_assert(ac_ts_wait_held_fetches(cli, 2, 5000));
+	cr_assert(ac_ts_wait_status(cli, id, "completed", 2000));
+	cr_assert_eq(ac_ts_stop(&srv), 0);
+	r = ac_ts_bg_join(&plain);
+	cr_assert_eq(ac_reply_error(r), AC_EUNAVAIL, "a plain held fetch: %s", ac_reply_message(r));
+	ac_reply_free(r);
+	r = ac_ts_bg_join(&done);
+	cr_assert(ac_reply_ok(r), "the completion's fetch: %s", ac_reply_message(r));
+	cr_assert_not(ac_ts_has_task(r));
+	ac_reply_free(r);
+	ac_client_close(fetcher);
+	ac_client_close(completer);
+}
