@@ -305,10 +305,14 @@ ac_err ac_queue_load(ac_queue *q)
 	for (int s = 0; s < AC_TASK_STATUS_COUNT; s++) {
 		q->terminal_counts[s] = ac_task_status_is_terminal((ac_task_status)s) ? counts[s] : 0;
 	}
-	ac_log(err == AC_OK ? AC_LOG_INFO : AC_LOG_ERR, "queue", "loaded",
-	    "live_tasks=%zu corrupt=%zu next_id=%llu ms=%lld error=\"%s\"", c.loaded, c.corrupt,
-	    (unsigned long long)q->next_id, (long long)(ac_clock_mono_ms() - started),
-	    ac_strerror(err));
+	if (err == AC_OK) {
+		ac_log(AC_LOG_INFO, "queue", "loaded", "live_tasks=%zu corrupt=%zu next_id=%llu ms=%lld",
+		    c.loaded, c.corrupt, (unsigned long long)q->next_id,
+		    (long long)(ac_clock_mono_ms() - started));
+	} else {
+		ac_log(AC_LOG_ERR, "queue", "load_failed", "live_tasks=%zu error=\"%s\"", c.loaded,
+		    ac_strerror(err));
+	}
 	return err;
 }
 

@@ -157,7 +157,7 @@ Test(agent_tool, nonzero_exit_fails_the_task_with_the_stderr_tail)
 	spawn_agent("cat >/dev/null; echo boom >&2; exit 3", NULL);
 	id = ac_ts_submit(cli, "\"description\":\"doomed\",\"max_retries\":1");
 	r = wait_task(id, "dead_letter");
-	expect_str(r, "task.last_error", "exit 3: boom\n");
+	expect_str(r, "task.last_error", "exit 3: boom");
 	ac_reply_free(r);
 }
 

@@ -131,6 +131,10 @@ ac_agent_format_error(const ac_run *run, char *buf, size_t cap)
 	if (cap > AC_AGENT_ERROR_MAX + 1) {
 		cap = AC_AGENT_ERROR_MAX + 1;
 	}
+	while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r' || tail[len - 1] == ' ' ||
+	                      tail[len - 1] == '\t')) {
+		len--; /* the last line's end is not part of the message */
+	}
 	if (len == 0 || used + 3 >= cap) {
 		return;
 	}
