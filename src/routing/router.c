@@ -240,6 +240,19 @@ bool ac_router_route(const ac_route_task *t, const ac_route_endpoint *eps, size_
 	return false;
 }
 
+bool ac_router_route_fallen_back(const ac_route_task *t, const ac_route_opts *o,
+    const char *fallback_reason, ac_decision *d, const char **pending_reason)
+{
+	AC_ASSERT(fallback_reason != NULL);
+	*pending_reason = NULL;
+	if (tier_targets[resolve_tier(t->tier)] != AC_TARGET_OLLAMA ||
+	    !route_fallback(t, o, fallback_reason, d)) {
+		*pending_reason = AC_PENDING_TARGET_NOT_ALLOWED;
+		return false;
+	}
+	return true;
+}
+
 static void write_tier(ac_mpw *w, const char *key, bool is_set, ac_tier tier)
 {
 	ac_mpw_key(w, key);

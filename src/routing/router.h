@@ -103,6 +103,14 @@ bool ac_router_route(const ac_route_task *t, const ac_route_endpoint *eps, size_
     const ac_route_opts *o, bool fallback_due, const char *fallback_reason, ac_decision *d,
     const char **pending_reason);
 
+/* Decides again for a standard task that already fell back (for fallback_reason):
+ * one tier up as before, whatever its own tier looks like now (DESIGN §5.5: once
+ * routed one tier up, it goes to the first idle agent of that tier, so the fallback
+ * that was announced and counted is the one applied). False, with *pending_reason
+ * target_not_allowed, when t has no tier above it it may use. Infallible; any thread. */
+bool ac_router_route_fallen_back(const ac_route_task *t, const ac_route_opts *o,
+    const char *fallback_reason, ac_decision *d, const char **pending_reason);
+
 /* Writes the decision map of DESIGN §5.4 (every field, nil where absent). */
 void ac_decision_encode(const ac_decision *d, ac_mpw *w);
 

@@ -30,13 +30,19 @@ static ac_route_opts opts_of(const ac_scheduler *s)
 		.default_model = s->cfg->default_model, .now_ms = ac_clock_wall_ms() };
 }
 
-/* Routes p (its fallback already due or not) into *d; false when it must wait. */
+/* Routes p into *d; false when it must wait. A fallback that is due (its timer fired,
+ * no reason yet) still prefers its own tier if that came back; one already taken
+ * (announced, counted, reason kept) stays taken. */
 static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const char **reason)
 {
 	ac_route_task t = route_task_of(p);
 	ac_route_opts o = opts_of(s);
-	size_t n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
+	size_t n;
 
+	if (p->fallback_used && p->fallback_reason != NULL) {
+		return ac_router_route_fallen_back(&t, &o, p->fallback_reason, d, reason);
+	}
+	n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
 	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
 }
 

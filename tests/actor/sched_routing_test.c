@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -206,5 +207,31 @@ Test(sched_routing, a_task_given_back_untaken_keeps_its_decision_and_its_count)
 	cr_assert_eq(wait_assign(3).task_id, 1);
 	cr_assert_eq(routing_stat("by_tier", "trivial"), 1, "a new generation is a new decision");
 	cr_assert_eq(routing_stat("by_tier", "complex"), 1);
+	expect_no_bad();
+}
+
+/* DESIGN §5.5: once a task fell back (announced, counted), it goes to the first idle
+ * agent of the tier above, even if its own tier's endpoint has come back since. */
+Test(sched_routing, a_fallback_taken_stays_taken_after_the_endpoint_recovers)
+{
+	endpoint_spec ep = { "10.0.0.1:11434", false, MODELS, -1 };
+	assign_rec a;
+
+	restart(4, 0); /* no healthy endpoint: a standard task falls back at once */
+	send_snapshot(&ep, 1);
+	send_std(1, NULL);
+	for (int i = 0; routing_stat("fallbacks", NULL) == 0; i++) { /* its timer, due at once */
+		cr_assert_lt(i, 5000, "the fallback never fired");
+		usleep(1000);
+	}
+	ep.is_healthy = true;
+	send_snapshot(&ep, 1); /* back before any agent asked */
+	send_fetch((fetch){ .agent = "any", .corr_id = 61, .wait_ms = 10000 });
+	a = wait_assign(1);
+	cr_assert_eq(a.task_id, 1);
+	cr_assert_str_eq(a.target, "claude", "the announced fallback was not the one applied");
+	cr_assert(a.fallback_used);
+	cr_assert_eq(routing_stat("by_target", "claude"), 1);
+	cr_assert_eq(routing_stat("by_target", "ollama"), 0);
 	expect_no_bad();
 }

@@ -377,3 +377,25 @@ Test(router, target_costs)
 	cr_assert_str_eq(ac_target_cost(AC_TARGET_OLLAMA), "local");
 	cr_assert_str_eq(ac_target_cost(AC_TARGET_CLAUDE), "api");
 }
+
+/* A fallback already taken is decided again the same way: the tier above, with the
+ * reason it had, whatever the endpoints say now; a tier with nothing above waits. */
+Test(router, a_fallback_taken_routes_one_tier_up_again)
+{
+	ac_route_task t = task(AC_TIER_STANDARD);
+	routed r;
+
+	r.is_decided = ac_router_route_fallen_back(&t, &opts, AC_PENDING_SATURATED, &r.d, &r.pending);
+	cr_assert(r.is_decided);
+	cr_assert_null(r.pending);
+	assert_claude(&r);
+	cr_assert(r.d.fallback_used);
+	cr_assert_str_eq(r.d.fallback_reason, "endpoints_saturated");
+	t = task(AC_TIER_TRIVIAL);
+	cr_assert_not(ac_router_route_fallen_back(&t, &opts, AC_PENDING_NO_ENDPOINTS, &r.d, &r.pending));
+	cr_assert_str_eq(r.pending, "target_not_allowed");
+	t = task(AC_TIER_STANDARD);
+	t.allowed_targets = TARGET_BIT(AC_TARGET_OLLAMA);
+	cr_assert_not(ac_router_route_fallen_back(&t, &opts, AC_PENDING_NO_ENDPOINTS, &r.d, &r.pending));
+	cr_assert_str_eq(r.pending, "target_not_allowed");
+}
