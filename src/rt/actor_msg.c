@@ -54,7 +54,8 @@ void ac_actor_tell_list(ac_actor *a, ac_actor_id to, ac_msg_type type, const cha
 		/* a peer refuses a longer list: split it where one item ends */
 		for (uint32_t i = 0; i < *n; i++) {
 			size_t used;
-			if (ac_mp_value_len(p + pos, len - pos, AC_MAX_WIRE_DEPTH, &used) != AC_OK) {
+			/* our own items: any depth a client's value inside them may add */
+			if (ac_mp_value_len(p + pos, len - pos, 2 * AC_MAX_WIRE_DEPTH, &used) != AC_OK) {
 				ac_log(AC_LOG_ERR, a->def->name, "list_not_sent", "type=%d items=%u",
 				    (int)type, *n - i + in_chunk);
 				in_chunk = 0;
