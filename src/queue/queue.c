@@ -319,23 +319,56 @@ static bool collect_row(void *arg, const ac_task_row *row)
 	return true;
 }
 
+/* Reads a cursor this server wrote: kind, then n decimal integers, each after a '.'
+ * ("q.1.1795739696063.42"), nothing else; false for anything a client made up
+ * (signs other than a leading '-', overflow, junk, too many or too few parts). */
+static bool parse_cursor(ac_str s, char kind, int64_t *out, int n)
+{
+	uint32_t i = 1;
+
+	if (s.len < 2 || s.p[0] != kind) {
+		return false;
+	}
+	for (int k = 0; k < n; k++) {
+		bool neg, any = false;
+		uint64_t v = 0;
+		if (i >= s.len || s.p[i++] != '.') {
+			return false;
+		}
+		neg = i < s.len && s.p[i] == '-';
+		i += neg;
+		for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++, any = true) {
+			v = v * 10 + (uint64_t)(s.p[i] - '0');
+			if (v > (uint64_t)INT64_MAX) {
+				return false;
+			}
+		}
+		if (!any) {
+			return false;
+		}
+		out[k] = neg ? -(int64_t)v : (int64_t)v;
+	}
+	return i == s.len;
+}
+
 static void list_queued(ac_queue *q, const ac_req_task_list *req, ac_call *call, ac_mpw *w)
 {
 	list_ctx c = { .q = q, .arena = call->arena, .limit = req->limit.set ? (uint32_t)req->limit.v : 100 };
-	unsigned prio = 0;
-	long long enq = 0;
-	unsigned long long id = 0;
+	int64_t at[3] = { 0 }; /* priority, enqueued_at_ms, id */
 	char cur[129];
 	bool after = req->cursor.set;
 
-	if (after && sscanf(ac_str_cpy(cur, sizeof(cur), req->cursor), "q.%u.%lld.%llu", &prio,
-	                 &enq, &id) != 3) {
+	if (after && (!parse_cursor(req->cursor, 'q', at, 3) || at[0] < 0 || at[0] >= AC_PRIO_COUNT ||
+	                 at[2] < 0)) {
 		ac_queue_hold_error(q, &call->env, AC_EINVAL, "not a cursor of this listing", "cursor");
 		return;
 	}
-	c.found = ac_arena_alloc(call->arena, sizeof(*c.found) * c.limit);
+	if ((c.found = ac_arena_alloc(call->arena, sizeof(*c.found) * c.limit)) == NULL) {
+		ac_queue_hold_error(q, &call->env, AC_EUNAVAIL, "out of memory", NULL);
+		return;
+	}
 	ac_queue_state_walk_queued(q->qs, req->priority.set ? req->priority.v : -1, after,
-	    (ac_priority)(prio < AC_PRIO_COUNT ? prio : 0), enq, id, collect_queued, &c);
+	    (ac_priority)at[0], at[1], (uint64_t)at[2], collect_queued, &c);
 	write_ok(w, c.more ? 2 : 1);
 	ac_mpw_key(w, "tasks");
 	ac_mpw_array(w, c.count);
@@ -356,7 +389,7 @@ static void list_stored(ac_queue *q, const ac_req_task_list *req, ac_call *call,
 {
 	ac_mpw items;
 	char cur[129], who[129];
-	unsigned long long after = 0;
+	int64_t after = 0;
 	list_ctx c = { .q = q, .arena = call->arena, .items = &items,
 		.limit = req->limit.set ? (uint32_t)req->limit.v : 100 };
 	ac_task_filter f = { .status = req->status.set ? req->status.v : -1,
@@ -364,11 +397,11 @@ static void list_stored(ac_queue *q, const ac_req_task_list *req, ac_call *call,
 		.assigned_to = req->assigned_to.set ? ac_str_cpy(who, sizeof(who), req->assigned_to) : NULL,
 		.limit = c.limit + 1 };
 
-	if (req->cursor.set && sscanf(ac_str_cpy(cur, sizeof(cur), req->cursor), "i.%llu", &after) != 1) {
+	if (req->cursor.set && (!parse_cursor(req->cursor, 'i', &after, 1) || after < 0)) {
 		ac_queue_hold_error(q, &call->env, AC_EINVAL, "not a cursor of this listing", "cursor");
 		return;
 	}
-	f.after_id = after;
+	f.after_id = (uint64_t)after;
 	ac_mpw_init(&items);
 	if (ac_store_list_tasks(q->store, &f, collect_row, &c) != AC_OK) {
 		ac_queue_hold_error(q, &call->env, AC_EUNAVAIL, "the store could not be read", NULL);

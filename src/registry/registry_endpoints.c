@@ -376,20 +376,25 @@ static bool parse_url(const char *p, size_t len, const char **host, size_t *host
 		*host_len = (size_t)(close - h - 1);
 		colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
 	} else {
-		size_t n = strcspn(h, ":/");
-		n = n > (size_t)(end - h) ? (size_t)(end - h) : n;
+		size_t n = 0; /* p is not NUL-terminated: every scan stops at end */
+		while (h + n < end && h[n] != ':' && h[n] != '/') {
+			n++;
+		}
 		*host = h;
 		*host_len = n;
 		colon = h + n < end && h[n] == ':' ? h + n : NULL;
 	}
 	if (colon != NULL) {
-		char digits[8] = "";
-		size_t n = strspn(colon + 1, "0123456789");
+		const char *d = colon + 1;
+		size_t n = 0;
+		v = 0;
+		while (d + n < end && n <= 5 && d[n] >= '0' && d[n] <= '9') {
+			v = v * 10 + (unsigned long)(d[n] - '0');
+			n++;
+		}
 		if (n == 0 || n > 5) {
 			return false;
 		}
-		memcpy(digits, colon + 1, n);
-		v = strtoul(digits, NULL, 10);
 	}
 	*port = (uint16_t)v;
 	return *host_len > 0 && v > 0 && v < 65536;
