@@ -53,7 +53,9 @@ ac_err ac_gateway_admit(const ac_tokens *tokens, const uint8_t *req, size_t len,
 		return refuse(out, AC_EUNAVAIL, "out of memory");
 	}
 	if (err != AC_OK) {
-		return refuse(out, AC_EBADREQ, "request has no op string");
+		out->op = NULL; /* the envelope's own fields: bad_request, saying which and why */
+		out->why.code = AC_EBADREQ;
+		return AC_EBADREQ;
 	}
 	out->op = ac_op_lookup(env.op.p, env.op.len);
 	if (out->op == NULL) {

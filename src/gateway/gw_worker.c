@@ -82,7 +82,7 @@ ac_err gw_workers_add(struct ac_gateway *gw, gw_socket *gs, unsigned n)
  * (the state change to W_SEND was made under the lock by the caller). */
 static void send_reply(gw_worker *w, const uint8_t *body, size_t len)
 {
-	nng_msg *m;
+	nng_msg *m = NULL;
 
 	if (nng_msg_alloc(&m, 0) != 0 || nng_msg_append(m, body, len) != 0) {
 		if (m != NULL) {

@@ -29,14 +29,13 @@ static void stop(void)
 }
 
 /* Sends raw bytes on a fresh REQ socket; returns the reply's error code string. */
-static void raw_call(const void *req, size_t len, char *code, size_t cap)
+/* Sends req on a raw connection; the reply as JSON in out. */
+static void raw_json(const void *req, size_t len, char *out, size_t cap)
 {
 	nng_socket s;
 	nng_msg *m;
-	ac_reply *unused = NULL;
 	char *json;
 
-	(void)unused;
 	cr_assert_eq(nng_req0_open(&s), 0);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
@@ -46,13 +45,22 @@ static void raw_call(const void *req, size_t len, char *code, size_t cap)
 	cr_assert_eq(nng_sendmsg(s, m, 0), 0);
 	cr_assert_eq(nng_recvmsg(s, &m, 0), 0, "no reply to a malformed request");
 	cr_assert_eq(ac_msgpack_to_json(nng_msg_body(m), nng_msg_len(m), 0, &json), AC_OK);
-	/* {"ok":false,"error":{"code":"..." */
-	const char *c = strstr(json, "\"code\":\"");
-	cr_assert_not_null(c, "reply %s", json);
-	snprintf(code, cap, "%.*s", (int)strcspn(c + 8, "\""), c + 8);
+	snprintf(out, cap, "%s", json);
 	free(json);
 	nng_msg_free(m);
 	nng_close(s);
+}
+
+/* Sends req on a raw connection; the reply's error code in code. */
+static void raw_call(const void *req, size_t len, char *code, size_t cap)
+{
+	char json[1024];
+	const char *c;
+
+	raw_json(req, len, json, sizeof(json));
+	c = strstr(json, "\"code\":\""); /* {"ok":false,"error":{"code":"..." */
+	cr_assert_not_null(c, "reply %s", json);
+	snprintf(code, cap, "%.*s", (int)strcspn(c + 8, "\""), c + 8);
 }
 
 static void expect_code(ac_reply *r, ac_err code, const char *field)
@@ -133,6 +141,22 @@ Test(foundation, malformed_requests_get_bad_request)
 	cr_assert_str_eq(code, "bad_request");
 	raw_call("", 0, code, sizeof(code));
 	cr_assert_str_eq(code, "bad_request");
+}
+
+/* An envelope field that breaks its limit is named, not reported as a missing op. */
+Test(foundation, a_bad_envelope_field_is_named)
+{
+	uint8_t req[400] = { 0x82, 0xa2, 'o', 'p', 0xa4, 'p', 'i', 'n', 'g', 0xa5, 't', 'o', 'k', 'e', 'n',
+		0xda, 0x01, 0x2c }; /* a str 16 of 300 bytes follows */
+	size_t n = 18;
+	char json[1024];
+
+	memset(req + n, 'a', 300);
+	n += 300;
+	raw_json(req, n, json, sizeof(json));
+	cr_assert_not_null(strstr(json, "\"code\":\"bad_request\""), "%s", json);
+	cr_assert_not_null(strstr(json, "\"field\":\"token\""), "%s", json);
+	cr_assert_null(strstr(json, "no op"), "%s", json);
 }
 
 Test(foundation, deep_nesting_is_rejected)
