@@ -88,7 +88,9 @@ static uint64_t read_be(const uint8_t *p, unsigned n)
 	return v;
 }
 
-ac_err ac_prevalidate(const uint8_t *p, size_t len, unsigned max_depth)
+/* Walks the one value at the start of p[0..len) (the checks of ac_prevalidate but
+ * trailing bytes allowed); *used is its size in bytes. */
+static ac_err walk_value(const uint8_t *p, size_t len, unsigned max_depth, size_t *used)
 {
 	/* owed[d] = values still to read in the container open at depth d; depth 0 is
 	 * the virtual root, which owes the one top-level value. */
@@ -139,5 +141,19 @@ ac_err ac_prevalidate(const uint8_t *p, size_t len, unsigned max_depth)
 		}
 		owed[++depth] = n;
 	}
-	return pos == len ? AC_OK : AC_EBADREQ; /* trailing bytes */
+	*used = pos;
+	return AC_OK;
+}
+
+ac_err ac_prevalidate(const uint8_t *p, size_t len, unsigned max_depth)
+{
+	size_t used;
+	ac_err err = walk_value(p, len, max_depth, &used);
+
+	return err == AC_OK && used != len ? AC_EBADREQ : err; /* trailing bytes */
+}
+
+ac_err ac_mp_value_len(const uint8_t *p, size_t len, unsigned max_depth, size_t *n)
+{
+	return walk_value(p, len, max_depth, n);
 }

@@ -17,6 +17,10 @@
  * allocating. Returns AC_OK or AC_EBADREQ. Any thread. */
 ac_err ac_prevalidate(const uint8_t *p, size_t len, unsigned max_depth);
 
+/* As ac_prevalidate for the first value of p[0..len), which may be followed by more
+ * bytes: *n is that value's size. Splits a run of concatenated values. Any thread. */
+ac_err ac_mp_value_len(const uint8_t *p, size_t len, unsigned max_depth, size_t *n);
+
 /* Deepest nesting the protocol accepts anywhere (DESIGN §8: 16 inside metadata/result,
  * plus the envelope and the field holding them). */
 #define AC_MAX_WIRE_DEPTH 20

@@ -133,9 +133,14 @@ static void submit_items(ac_queue *q, const msgpack_object *arr, ac_mpw *w)
 
 	ac_arena_init(&item_arena);
 	for (uint32_t i = 0; i < arr->via.array.size; i++) {
+		const msgpack_object *item = &arr->via.array.ptr[i];
 		ac_task_wire *req = ac_arena_alloc(&item_arena, sizeof(*req));
 		ac_err err = req == NULL ? AC_ENOMEM :
-		    ac_schema_decode(&ac_task_submit_schema, &arr->via.array.ptr[i], req, &item_arena, &why);
+		    ac_schema_decode(&ac_task_submit_schema, item, req, &item_arena, &why);
+		if (err == AC_EBADREQ && item->type != MSGPACK_OBJECT_MAP) {
+			/* bad_request is the envelope's: an item is an argument */
+			why = (ac_decode_err){ .code = AC_EINVAL, .message = "must be a task map" };
+		}
 		if (err == AC_OK) {
 			err = submit_one(q, req, &item_arena, w);
 			why = (ac_decode_err){ .code = AC_EUNAVAIL, .message = "out of memory" };

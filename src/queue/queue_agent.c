@@ -41,16 +41,19 @@ static void write_spec_route(const ac_task *t, ac_mpw *w)
 static void arm(ac_queue *q, ac_task *t, uint32_t kind, int64_t after_ms);
 
 /* Queued non-trivial tasks expire task_ttl_ms after they were enqueued; trivial ones
- * only with their own ttl_ms; 0 never (DESIGN §5.5). */
+ * only with their own ttl_ms; 0 never (DESIGN §5.5). A task that may not start yet
+ * (delay_ms, retry backoff) is not waiting for an agent: its TTL counts from
+ * not_before_ms, else a delay longer than the TTL would dead-letter it unseen. */
 static void arm_ttl(ac_queue *q, ac_task *t)
 {
 	int64_t ttl = t->ttl_ms >= 0 ? t->ttl_ms : (t->tier == AC_TIER_TRIVIAL ? 0 : q->cfg->task_ttl_ms);
+	int64_t from = t->not_before_ms > t->enqueued_at_ms ? t->not_before_ms : t->enqueued_at_ms;
 	int64_t left;
 
 	if (ttl <= 0) {
 		return;
 	}
-	left = t->enqueued_at_ms + ttl - ac_clock_wall_ms();
+	left = from + ttl - ac_clock_wall_ms();
 	arm(q, t, TIMER_TTL, left > 0 ? left : 0);
 }
 
@@ -135,7 +138,23 @@ void ac_queue_abort_note(ac_queue *q, const char *agent, uint64_t task_id)
 		}
 	}
 	snprintf(q->aborts[q->abort_count].agent_id, sizeof(q->aborts[0].agent_id), "%s", agent);
+	q->aborts[q->abort_count].is_committed = false;
 	q->aborts[q->abort_count++].task_id = task_id;
+}
+
+/* The batch's commit settled: its abort notes hold (an agent may hear them now), or
+ * they are void with the reclaims and cancels that wrote them. */
+void ac_queue_aborts_settled(ac_queue *q, bool committed)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < q->abort_count; i++) {
+		if (committed || q->aborts[i].is_committed) {
+			q->aborts[i].is_committed = true;
+			q->aborts[keep++] = q->aborts[i];
+		}
+	}
+	q->abort_count = keep;
 }
 
 /* Forgets agent's abort note for task_id (it got that task again). */
@@ -343,7 +362,9 @@ void ac_queue_on_assign(void *state, ac_call *call)
 		char msg[96];
 		snprintf(msg, sizeof(msg), "agent has task %" PRIu64 ": complete or fail it first", busy);
 		ac_queue_hold_error(q, &call->env, AC_ECONFLICT, msg, "agent_id");
-		ac_queue_sched_queued(q, t, NULL); /* the scheduler let go of it: give it back */
+		if (t->status == AC_TASK_QUEUED && t->generation == m->generation.v) {
+			ac_queue_sched_queued(q, t, NULL); /* the scheduler let go of it: give it back */
+		}
 		return;
 	}
 	if (ac_task_assign(q->qs, t, (uint32_t)m->generation.v, agent, accept, ac_clock_wall_ms()) !=
@@ -694,12 +715,13 @@ static void write_aborts(ac_queue *q, const char *agent, ac_mpw *w)
 	uint32_t n = 0;
 	size_t keep = 0;
 
+	/* a note of the open batch waits for its commit: the next heartbeat carries it */
 	for (size_t i = 0; i < q->abort_count; i++) {
-		n += strcmp(q->aborts[i].agent_id, agent) == 0;
+		n += q->aborts[i].is_committed && strcmp(q->aborts[i].agent_id, agent) == 0;
 	}
 	ac_mpw_array(w, n);
 	for (size_t i = 0; i < q->abort_count; i++) {
-		if (strcmp(q->aborts[i].agent_id, agent) == 0) {
+		if (q->aborts[i].is_committed && strcmp(q->aborts[i].agent_id, agent) == 0) {
 			ac_mpw_u64(w, q->aborts[i].task_id);
 		} else {
 			q->aborts[keep++] = q->aborts[i];

@@ -244,6 +244,7 @@ void ac_queue_commit_batch(void *state, ac_actor *a)
 		q->dirty_count = 0;
 	}
 	ac_queue_early_settled(q, err == AC_OK);
+	ac_queue_aborts_settled(q, err == AC_OK);
 	release_held(q, err == AC_OK);
 }
 

@@ -41,6 +41,7 @@ typedef enum ac_early_state {
 
 typedef struct abort_note {
 	char agent_id[129];
+	bool is_committed;           /* false while its batch's commit is pending */
 	uint64_t task_id;
 } abort_note;
 
@@ -102,6 +103,9 @@ void ac_queue_sched_removed(ac_queue *q, const ac_task *t);
 void ac_queue_agent_note(ac_queue *q, const char *agent, const char *state, uint64_t task_id);
 /* Asks agent to stop task_id at its next heartbeat/progress. */
 void ac_queue_abort_note(ac_queue *q, const char *agent, uint64_t task_id);
+/* After each commit (or batch without one): notes of the batch hold when committed,
+ * else they go. */
+void ac_queue_aborts_settled(ac_queue *q, bool committed);
 /* After a restart: arm the grace timer of every in-flight task and send the queued
  * ones to the scheduler. */
 void ac_queue_after_load(ac_queue *q);

@@ -338,6 +338,12 @@ static void dispatch(ac_actor *a, nng_msg *m)
 		ac_err err = req == NULL ? AC_ENOMEM :
 		    ac_schema_decode_bytes(h->schema, call.body, call.body_len, req, &a->arena, &derr);
 		if (err != AC_OK) {
+			if (call.env.corr_id == 0) { /* from a peer, not a client: nobody hears a reply */
+				ac_log(AC_LOG_ERR, a->def->name, "message_refused",
+				    "type=%u field=%s error=\"%s\"", call.env.type,
+				    err == AC_ENOMEM ? "" : derr.field,
+				    err == AC_ENOMEM ? "out of memory" : derr.message);
+			}
 			ac_actor_reply_err(a, &call.env, err == AC_ENOMEM ? AC_EUNAVAIL : derr.code,
 			    err == AC_ENOMEM ? "out of memory" : derr.message, derr.field);
 			ac_arena_reset(&a->arena);

@@ -121,8 +121,12 @@ ac_err ac_actor_send(ac_actor *a, ac_actor_id to, const ac_env *env, const void 
 /* Shorthand: type and body only (no reply handle). */
 ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body);
 
+/* Most items in one list message: the peers' schemas accept up to 100 000. */
+#define AC_TELL_LIST_MAX 4096
+
 /* Tells to {key: [the n items already written in items]} (nothing when n is 0), then
- * empties items and zeroes n: how actors send a batch's notes as one message. */
+ * empties items and zeroes n: how actors send a batch's notes. More than
+ * AC_TELL_LIST_MAX items leave as several messages, in order. */
 void ac_actor_tell_list(ac_actor *a, ac_actor_id to, ac_msg_type type, const char *key,
     ac_mpw *items, uint32_t *n);
 

@@ -4,9 +4,11 @@
  */
 #include <string.h>
 
+#include "codec/prevalidate.h"
 #include "rt/actor.h"
 #include "rt/actor_int.h"
 #include "rt/clock.h"
+#include "rt/log.h"
 
 ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw *body)
 {
@@ -16,23 +18,59 @@ ac_err ac_actor_tell(ac_actor *a, ac_actor_id to, ac_msg_type type, const ac_mpw
 	    body ? ac_mpw_len(body) : 0);
 }
 
+/* Sends {key: [count items]} where items holds them back to back. */
+static void tell_chunk(ac_actor *a, ac_actor_id to, ac_msg_type type, const char *key,
+    const uint8_t *items, size_t len, uint32_t count)
+{
+	ac_mpw m;
+
+	ac_mpw_init(&m);
+	ac_mpw_map(&m, 1);
+	ac_mpw_key(&m, key);
+	ac_mpw_array(&m, count);
+	ac_mpw_raw(&m, items, len);
+	if (ac_actor_tell(a, to, type, &m) != AC_OK || m.err != AC_OK) {
+		ac_log(AC_LOG_ERR, a->def->name, "list_not_sent", "type=%d items=%u", (int)type, count);
+	}
+	ac_mpw_fini(&m);
+}
+
 void ac_actor_tell_list(ac_actor *a, ac_actor_id to, ac_msg_type type, const char *key,
     ac_mpw *items, uint32_t *n)
 {
-	ac_mpw m;
+	const uint8_t *p = ac_mpw_data(items);
+	size_t len = ac_mpw_len(items), start = 0, pos = 0;
+	uint32_t in_chunk = 0;
 
 	if (*n == 0) {
 		return;
 	}
-	ac_mpw_init(&m);
-	ac_mpw_map(&m, 1);
-	ac_mpw_key(&m, key);
-	ac_mpw_array(&m, *n);
-	ac_mpw_raw(&m, ac_mpw_data(items), ac_mpw_len(items));
-	if (items->err == AC_OK) {
-		ac_actor_tell(a, to, type, &m);
+	if (items->err != AC_OK) {
+		ac_log(AC_LOG_ERR, a->def->name, "list_not_sent", "type=%d items=%u error=\"%s\"",
+		    (int)type, *n, ac_strerror(items->err));
+	} else if (*n <= AC_TELL_LIST_MAX) {
+		tell_chunk(a, to, type, key, p, len, *n);
+	} else {
+		/* a peer refuses a longer list: split it where one item ends */
+		for (uint32_t i = 0; i < *n; i++) {
+			size_t used;
+			if (ac_mp_value_len(p + pos, len - pos, AC_MAX_WIRE_DEPTH, &used) != AC_OK) {
+				ac_log(AC_LOG_ERR, a->def->name, "list_not_sent", "type=%d items=%u",
+				    (int)type, *n - i + in_chunk);
+				in_chunk = 0;
+				break;
+			}
+			pos += used;
+			if (++in_chunk == AC_TELL_LIST_MAX) {
+				tell_chunk(a, to, type, key, p + start, pos - start, in_chunk);
+				start = pos;
+				in_chunk = 0;
+			}
+		}
+		if (in_chunk > 0) {
+			tell_chunk(a, to, type, key, p + start, pos - start, in_chunk);
+		}
 	}
-	ac_mpw_fini(&m);
 	ac_mpw_reset(items);
 	*n = 0;
 }

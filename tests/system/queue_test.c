@@ -286,6 +286,13 @@ Test(queue, batch_reports_each_item)
 	expect_str(r, "results[1].error.field", "description");
 	expect_str(r, "results[2].task.priority", "low");
 	ac_reply_free(r);
+	r = ac_ts_call(cli, "{\"op\":\"task.submit_batch\",\"tasks\":[5,{\"description\":\"two\"}]}");
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	cr_assert(ac_reply_bool(r, "results[0].ok", &ok) && !ok);
+	expect_str(r, "results[0].error.code", "invalid_argument");
+	expect_str(r, "results[0].error.message", "must be a task map");
+	cr_assert(ac_reply_bool(r, "results[1].ok", &ok) && ok);
+	ac_reply_free(r);
 	r = ac_ts_call(cli, "{\"op\":\"task.submit_batch\",\"tasks\":{\"description\":\"x\"}}");
 	cr_assert_eq(ac_reply_error(r), AC_EINVAL);
 	cr_assert_str_eq(ac_reply_field(r), "tasks");

@@ -321,3 +321,66 @@ Test(routing, endpoint_records_show_their_tasks_in_flight, .timeout = 20)
 	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "w00", first, gen, ""), "complete");
 	cr_assert(in_flight_becomes(ep, 1), "a finished task still counts");
 }
+
+/* The next task handed out with a completion (task.complete + fetch_wait_ms) is in
+ * flight like any other: the endpoint counts it, one out and one in. */
+Test(routing, a_task_delivered_with_a_completion_counts_in_flight, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "health_interval_ms=200", NULL };
+	char ep[64], got[64];
+	uint64_t first, second, gen;
+	ac_reply *r;
+
+	boot(args);
+	healthy_fake(ep, sizeof(ep));
+	submit_std();
+	first = worker_takes(0, got, sizeof(got));
+	cr_assert(in_flight_becomes(ep, 1));
+	second = submit_std();
+	r = ac_ts_get(cli, first);
+	gen = ac_ts_u64(r, "task.generation");
+	ac_reply_free(r);
+	r = ac_ts_fenced(cli, "task.complete", "w00", first, gen,
+	    ",\"fetch_wait_ms\":2000,\"accept\":true");
+	cr_assert(ac_reply_ok(r), "complete: %s", ac_reply_message(r));
+	cr_assert(ac_ts_has_task(r), "the completion brought no next task");
+	cr_assert_eq(ac_ts_u64(r, "task.id"), second);
+	ac_reply_free(r);
+	cr_assert(in_flight_becomes(ep, 1), "the task delivered with the completion is not counted");
+	r = ac_ts_get(cli, second);
+	gen = ac_ts_u64(r, "task.generation");
+	ac_reply_free(r);
+	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "w00", second, gen, ""), "complete");
+	cr_assert(in_flight_becomes(ep, 0));
+}
+
+/* As above, with the next task submitted while the completion's fetch is held. */
+Test(routing, a_task_delivered_to_a_held_completion_fetch_counts_in_flight, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "health_interval_ms=200", NULL };
+	char ep[64], got[64];
+	uint64_t first, second, gen;
+	ac_client *agent_c;
+	ac_ts_bg bg;
+	ac_reply *r;
+
+	boot(args);
+	healthy_fake(ep, sizeof(ep));
+	submit_std();
+	first = worker_takes(0, got, sizeof(got));
+	r = ac_ts_get(cli, first);
+	gen = ac_ts_u64(r, "task.generation");
+	ac_reply_free(r);
+	agent_c = ac_ts_client(&srv);
+	ac_ts_bg_start(&bg, agent_c, "{\"op\":\"task.complete\",\"agent_id\":\"w00\",\"id\":%llu,"
+	    "\"generation\":%llu,\"fetch_wait_ms\":5000}", ULL(first), ULL(gen));
+	cr_assert(ac_ts_wait_held_fetches(cli, 1, 3000));
+	second = submit_std();
+	r = ac_ts_bg_join(&bg);
+	cr_assert(ac_reply_ok(r), "complete: %s", ac_reply_message(r));
+	cr_assert(ac_ts_has_task(r), "the completion brought no next task");
+	cr_assert_eq(ac_ts_u64(r, "task.id"), second);
+	ac_reply_free(r);
+	cr_assert(in_flight_becomes(ep, 1), "the task delivered with the completion is not counted");
+	ac_client_close(agent_c);
+}

@@ -352,3 +352,26 @@ Test(routing, queued_tasks_expire_after_their_ttl_but_trivial_ones_do_not, .time
 	expect_status(triv, "queued");
 	expect_status(keep, "queued");
 }
+
+/* A delayed task's TTL counts from when it may start: a delay longer than the TTL
+ * must not dead-letter it before any agent could see it. */
+Test(routing, a_delayed_task_outlives_a_ttl_shorter_than_its_delay, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "task_ttl_ms=400", NULL };
+	int64_t nb = 0, upd = 0;
+	uint64_t delayed;
+	ac_reply *r;
+
+	boot(args);
+	delayed = ac_ts_submit(cli, "\"description\":\"" STD_TASK "\",\"delay_ms\":800");
+	usleep(600 * 1000); /* past the TTL counted from the enqueue, before not_before */
+	expect_status(delayed, "queued");
+	cr_assert(ac_ts_wait_status(cli, delayed, "dead_letter", 3000),
+	    "the delayed task never expired once it could start");
+	r = ac_ts_get(cli, delayed);
+	ac_ts_expect_str(r, "task.last_error", "ttl_expired");
+	cr_assert(ac_reply_i64(r, "task.not_before_ms", &nb) && ac_reply_i64(r, "task.updated_at_ms", &upd));
+	cr_assert_geq(upd - nb, 395, "expired %lld ms after not_before_ms (task_ttl_ms 400)",
+	    (long long)(upd - nb));
+	ac_reply_free(r);
+}

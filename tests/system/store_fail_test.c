@@ -310,3 +310,30 @@ Test(store_fail, the_fetch_of_a_failed_completion_takes_no_task, .timeout = 30)
 	    "the task went to the dead fetch of the failed completion");
 	expect_task(later, "working", "later");
 }
+
+/* A cancel of a working task tells its agent to abort on the next heartbeat, but only
+ * once the cancel is durable: when its commit fails, the task stays the agent's and
+ * no heartbeat says abort. */
+Test(store_fail, a_failed_cancel_of_a_working_task_sends_no_abort, .timeout = 30)
+{
+	uint64_t id, gen;
+	ac_reply *r;
+
+	boot(NULL);
+	id = ac_ts_submit(cli, "\"description\":\"keep working\"");
+	ac_ts_hello(cli, "busy", "");
+	cr_assert_eq(ac_ts_fetch(cli, "busy", 2000, true, &gen), id);
+	freeze();
+	expect_unavailable(ac_ts_call(cli, "{\"op\":\"task.cancel\",\"id\":%llu}",
+	                       (unsigned long long)id),
+	    "task.cancel");
+	r = ac_ts_call(cli, "{\"op\":\"agent.heartbeat\",\"agent_id\":\"busy\"}");
+	cr_assert(ac_reply_ok(r), "heartbeat: %s", ac_reply_message(r));
+	cr_assert_null(ac_reply_get(r, "abort[0]"), "told to abort a task whose cancel failed");
+	ac_reply_free(r);
+	thaw();
+	expect_task(id, "working", "keep working");
+	ac_ts_expect_ok(ac_ts_fenced(cli, "task.complete", "busy", id, gen, ""),
+	    "the agent still completes its task");
+	expect_task(id, "completed", "keep working");
+}

@@ -142,3 +142,25 @@ Test(prevalidate, accepts_what_msgpack_c_packs)
 	cr_assert_eq(ac_prevalidate((const uint8_t *)sb.data, sb.size, 20), AC_OK);
 	msgpack_sbuffer_destroy(&sb);
 }
+
+/* ac_mp_value_len splits concatenated values where each one ends. */
+Test(prevalidate, value_len_splits_a_run_of_values)
+{
+	/* {"a": [1, 2]}, "xyz", 0xcd 0x01 0x00 (uint 16), then a truncated fixarray */
+	static const uint8_t run[] = { 0x81, 0xa1, 'a', 0x92, 0x01, 0x02, 0xa3, 'x', 'y', 'z',
+		0xcd, 0x01, 0x00, 0x92, 0x01 };
+	size_t pos = 0, n;
+
+	cr_assert_eq(ac_mp_value_len(run, sizeof(run), 20, &n), AC_OK);
+	cr_assert_eq(n, 6);
+	pos += n;
+	cr_assert_eq(ac_mp_value_len(run + pos, sizeof(run) - pos, 20, &n), AC_OK);
+	cr_assert_eq(n, 4);
+	pos += n;
+	cr_assert_eq(ac_mp_value_len(run + pos, sizeof(run) - pos, 20, &n), AC_OK);
+	cr_assert_eq(n, 3);
+	pos += n;
+	cr_assert_eq(ac_mp_value_len(run + pos, sizeof(run) - pos, 20, &n), AC_EBADREQ);
+	cr_assert_eq(ac_prevalidate(run, 6, 20), AC_OK);
+	cr_assert_eq(ac_prevalidate(run, 7, 20), AC_EBADREQ, "trailing bytes still refused");
+}
