@@ -40,8 +40,9 @@ cmd=${1:-}
 case "$cmd" in
 deps) deps ;;
 serve)
-	deps
-	build build
+	# standard output carries only the server's ready line
+	deps >&2
+	build build >&2
 	exec ./build/src/agentcomd "${@:2}"
 	;;
 test)
