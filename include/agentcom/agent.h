@@ -40,8 +40,31 @@ typedef struct ac_completion {
  * and tasks (still assigned to the agent, after a restart). */
 ac_err ac_op_hello(ac_client *c, const char *agent_id, const ac_hello *h, ac_reply **reply);
 
+/* The agent's host as agent.heartbeat reports it (its resources map, DESIGN §3): each
+ * value is sent only when its has_ flag is set; a zeroed struct reports nothing. The
+ * server keeps them on the endpoint the agent's hello ollama_url names (an agent
+ * without one reports in vain), stamps reported_at_ms itself, scores with them
+ * (DESIGN §5.3) and treats them as unknown once 90 s old. */
+typedef struct ac_host_resources {
+	bool has_cpu_percent;
+	double cpu_percent;        /* busy share of all CPUs together, 0..100 */
+	bool has_ram_total;
+	uint64_t ram_total_bytes;
+	bool has_ram_used;
+	uint64_t ram_used_bytes;
+	bool has_vram_total;
+	uint64_t vram_total_bytes; /* all GPUs together */
+	bool has_vram_used;
+	uint64_t vram_used_bytes;
+} ac_host_resources;
+
 /* agent.heartbeat. The reply's abort lists task ids the agent must stop. */
 ac_err ac_op_heartbeat(ac_client *c, const char *agent_id, ac_reply **reply);
+
+/* agent.heartbeat reporting res (borrowed for the call; NULL or nothing set: as
+ * ac_op_heartbeat, and what was reported before stays). */
+ac_err ac_op_heartbeat_with(ac_client *c, const char *agent_id, const ac_host_resources *res,
+    ac_reply **reply);
 
 /* agent.fetch, waiting up to wait_ms (0..30 000) for a task; the reply has task or not.
  * With accept the task comes working (no task.accept needed). */

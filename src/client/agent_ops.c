@@ -70,11 +70,46 @@ ac_err ac_op_hello(ac_client *c, const char *agent_id, const ac_hello *h, ac_rep
 	return send_and_free(c, &w, 0, reply);
 }
 
+/* res's values that are set, as the resources map (field names of DESIGN §3). */
+static void put_resources(ac_mpw *w, const ac_host_resources *res, uint32_t count)
+{
+	const struct { bool has; const char *key; uint64_t v; } u[] = {
+		{ res->has_ram_total, "ram_total_bytes", res->ram_total_bytes },
+		{ res->has_ram_used, "ram_used_bytes", res->ram_used_bytes },
+		{ res->has_vram_total, "vram_total_bytes", res->vram_total_bytes },
+		{ res->has_vram_used, "vram_used_bytes", res->vram_used_bytes },
+	};
+
+	ac_mpw_key(w, "resources");
+	ac_mpw_map(w, count);
+	if (res->has_cpu_percent) {
+		ac_mpw_key(w, "cpu_percent");
+		ac_mpw_f64(w, res->cpu_percent);
+	}
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		if (u[i].has) {
+			ac_mpw_key(w, u[i].key);
+			ac_mpw_u64(w, u[i].v);
+		}
+	}
+}
+
 ac_err ac_op_heartbeat(ac_client *c, const char *agent_id, ac_reply **reply)
 {
+	return ac_op_heartbeat_with(c, agent_id, NULL, reply);
+}
+
+ac_err ac_op_heartbeat_with(ac_client *c, const char *agent_id, const ac_host_resources *res,
+    ac_reply **reply)
+{
+	uint32_t count = res == NULL ? 0 : (uint32_t)(res->has_cpu_percent + res->has_ram_total +
+	    res->has_ram_used + res->has_vram_total + res->has_vram_used);
 	ac_mpw w;
 
-	begin(&w, "agent.heartbeat", agent_id, 0);
+	begin(&w, "agent.heartbeat", agent_id, count > 0);
+	if (count > 0) {
+		put_resources(&w, res, count);
+	}
 	return send_and_free(c, &w, 0, reply);
 }
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * libagentcom's agent ops (include/agentcom/agent.h) against a real agentcomd: one
- * agent's whole life through them, hello to bye.
+ * agent's whole life through them, hello to bye, and the resources a heartbeat reports.
  */
+#include <stdio.h>
+
 #include <criterion/criterion.h>
 
 #include "agent_server_fixture.h"
 #include "agentcom/agent.h"
+#include "endpoint_util.h"
 #include "test_server.h"
 
 TestSuite(agent_ops, .fini = teardown);
@@ -83,4 +86,46 @@ Test(agent_ops, an_agent_lives_through_the_library_calls, .timeout = 30)
 	cr_assert(ac_ts_wait_status(cli, t3, "queued", 3000), "bye did not give task %llu back",
 	    (unsigned long long)t3);
 	cr_assert(ac_ts_wait_agent_state(cli, "lib", "offline", 3000));
+}
+
+/* ac_op_heartbeat_with sends the values whose has_ flag is set, and only those; the
+ * server keeps them on the endpoint of the agent's ollama_url. Nothing set (or NULL)
+ * is a plain heartbeat, which leaves the last report in place. */
+Test(agent_ops, heartbeat_with_reports_the_resources_that_are_set, .timeout = 30)
+{
+	fake_ollama *fo = fake_ollama_start();
+	char url[64];
+	ac_hello h = { .ollama_url = url };
+	ac_host_resources res = { .has_cpu_percent = true, .cpu_percent = 12.5,
+		.has_ram_total = true, .ram_total_bytes = 64ull << 30,
+		.has_vram_used = true, .vram_used_bytes = 3ull << 30 };
+	ac_host_resources none = { .has_cpu_percent = false };
+	int64_t at = 0, at_after = 0;
+	double cpu = 0;
+	ac_reply *r = NULL;
+
+	cr_assert_not_null(fo);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)fake_ollama_port(fo));
+	boot(NULL);
+	ac_reply_free(OK(ac_op_hello(cli, "host", &h, &r), "hello"));
+	ac_reply_free(OK(ac_op_heartbeat_with(cli, "host", &res, &r), "heartbeat with"));
+	r = ac_ep_list(cli);
+	cr_assert(ac_reply_f64(r, "endpoints[0].resources.cpu_percent", &cpu), "no cpu_percent");
+	cr_assert_float_eq(cpu, 12.5, 1e-9);
+	cr_assert_eq(u64_at(r, "endpoints[0].resources.ram_total_bytes"), 64ull << 30);
+	cr_assert_eq(u64_at(r, "endpoints[0].resources.vram_used_bytes"), 3ull << 30);
+	cr_assert_null(ac_reply_get(r, "endpoints[0].resources.ram_used_bytes"), "not set, yet sent");
+	cr_assert_null(ac_reply_get(r, "endpoints[0].resources.vram_total_bytes"), "not set, yet sent");
+	cr_assert(ac_reply_i64(r, "endpoints[0].resources.reported_at_ms", &at) && at > 0);
+	ac_reply_free(r);
+
+	ac_reply_free(OK(ac_op_heartbeat_with(cli, "host", &none, &r), "heartbeat, nothing set"));
+	ac_reply_free(OK(ac_op_heartbeat_with(cli, "host", NULL, &r), "heartbeat, NULL"));
+	ac_reply_free(OK(ac_op_heartbeat(cli, "host", &r), "plain heartbeat"));
+	r = ac_ep_list(cli);
+	cr_assert(ac_reply_i64(r, "endpoints[0].resources.reported_at_ms", &at_after));
+	cr_assert_eq(at_after, at, "a heartbeat without resources replaced the report");
+	cr_assert_eq(u64_at(r, "endpoints[0].resources.ram_total_bytes"), 64ull << 30);
+	ac_reply_free(r);
+	fake_ollama_free(fo);
 }

@@ -2,7 +2,8 @@
  * System tests of the reference agent (DESIGN §1 agentcom-agent, §4 agent ops): a real
  * agentcomd and the agentcom-agent binary ($AGENTCOM_AGENT) spawned with posix_spawn
  * under an agent token; tasks submitted over the API must come back completed or failed
- * with the result the command produced. The agent's log is <data dir>/<agent id>.log.
+ * with the result the command produced; with --ollama-url its heartbeats carry the
+ * host's resources. The agent's log is <data dir>/<agent id>.log.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -10,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
+#include "endpoint_util.h"
 #include "test_server.h"
 
 #define AGENT_ID "tool-a1"
@@ -26,12 +29,12 @@ static ac_client *cli;
 static char agent_token[256];
 static pid_t agent_pid;
 
-static void start(void)
+static void start_with(const char *const *extra)
 {
 	ac_reply *r;
 
 	cr_assert_not_null(getenv("AGENTCOM_AGENT"), "AGENTCOM_AGENT is not set");
-	cr_assert(ac_ts_start(&srv, NULL));
+	cr_assert(ac_ts_start(&srv, extra));
 	cli = ac_ts_client(&srv);
 	r = ac_ts_call(cli, "{\"op\":\"token.create\",\"role\":\"agent\",\"agent_id\":\"" AGENT_ID
 			    "\"}");
@@ -39,6 +42,11 @@ static void start(void)
 	cr_assert(ac_reply_str(r, "token", agent_token, sizeof(agent_token)));
 	ac_reply_free(r);
 	agent_pid = 0;
+}
+
+static void start(void)
+{
+	start_with(NULL);
 }
 
 /* Waits up to timeout_ms for the agent to exit; its exit status, or -1 when it had to
@@ -189,4 +197,88 @@ Test(agent_tool, sigterm_stops_the_command_hands_the_task_back_and_exits_zero)
 	r = wait_task(id, "queued");
 	cr_assert(ac_reply_u64(r, "task.generation", &gen) && gen >= 2);
 	ac_reply_free(r);
+}
+
+/* ---- resources (README "agentcom-agent", DESIGN §3 endpoint resources) ---- */
+
+#define MIB (1024ull * 1024)
+
+/* Heartbeats every 200 ms, so that reports come often. */
+static void start_fast_heartbeat(void)
+{
+	static const char *const fast[] = { "--set", "heartbeat_ms=200", NULL };
+
+	start_with(fast);
+}
+
+TestSuite(agent_tool_resources, .init = start_fast_heartbeat, .fini = stop, .timeout = 60);
+
+/* Puts a stand-in nvidia-smi (two GPUs) first on the PATH the agent inherits. */
+static void fake_nvidia_smi(void)
+{
+	char bin[300], path[400], new_path[4096];
+	FILE *f;
+
+	snprintf(bin, sizeof(bin), "%s/bin", srv.dir);
+	cr_assert_eq(mkdir(bin, 0700), 0);
+	snprintf(path, sizeof(path), "%s/nvidia-smi", bin);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fputs("#!/bin/sh\nprintf '24576, 1024\\n8192, 4096\\n'\n", f);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(path, 0700), 0);
+	snprintf(new_path, sizeof(new_path), "%s:%s", bin,
+	    getenv("PATH") != NULL ? getenv("PATH") : "/usr/bin:/bin");
+	cr_assert_eq(setenv("PATH", new_path, 1), 0); /* this test's process only */
+}
+
+/* Polls endpoint.list until the first endpoint reports a CPU share (the first report
+ * may come too soon after the agent started to have one); that reply, or NULL. */
+static ac_reply *wait_cpu_report(int timeout_ms)
+{
+	long long deadline = ac_ts_now_ms() + timeout_ms;
+	double cpu;
+	ac_reply *r;
+
+	do {
+		r = ac_ep_list(cli);
+		if (ac_reply_f64(r, "endpoints[0].resources.cpu_percent", &cpu)) {
+			return r;
+		}
+		ac_reply_free(r);
+		usleep(20000);
+	} while (ac_ts_now_ms() < deadline);
+	return NULL;
+}
+
+Test(agent_tool_resources, ollama_url_makes_heartbeats_report_the_hosts_resources)
+{
+	fake_ollama *fo = fake_ollama_start();
+	char url[64], ep[32];
+	const char *const extra[] = { "--ollama-url", url, "--wait-ms", "200", NULL };
+	uint64_t total = 0, used = 0;
+	double cpu = -1;
+	ac_reply *r;
+
+	cr_assert_not_null(fo);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)fake_ollama_port(fo));
+	snprintf(ep, sizeof(ep), "127.0.0.1:%u", (unsigned)fake_ollama_port(fo));
+	fake_nvidia_smi();
+	spawn_agent("cat", extra);
+	r = wait_cpu_report(DONE_TIMEOUT_MS);
+	cr_assert_not_null(r, "no resources with cpu_percent on the agent's endpoint (agent "
+			      "log: %s/" AGENT_ID ".log)", srv.dir);
+	expect_str(r, "endpoints[0].id", ep);
+	expect_str(r, "endpoints[0].source", "agent");
+	cr_assert(ac_reply_f64(r, "endpoints[0].resources.cpu_percent", &cpu));
+	cr_assert(cpu >= 0.0 && cpu <= 100.0, "cpu_percent %g", cpu);
+	cr_assert(ac_reply_u64(r, "endpoints[0].resources.ram_total_bytes", &total) && total > 0,
+	    "no ram_total_bytes");
+	cr_assert(ac_reply_u64(r, "endpoints[0].resources.ram_used_bytes", &used) && used <= total,
+	    "ram_used_bytes %llu of %llu", (unsigned long long)used, (unsigned long long)total);
+	cr_assert_eq(ac_ts_u64(r, "endpoints[0].resources.vram_total_bytes"), (24576 + 8192) * MIB);
+	cr_assert_eq(ac_ts_u64(r, "endpoints[0].resources.vram_used_bytes"), (1024 + 4096) * MIB);
+	ac_reply_free(r);
+	kill(agent_pid, SIGTERM);
+	cr_assert_eq(reap_agent(EXIT_TIMEOUT_MS), 0);
+	fake_ollama_free(fo);
 }

@@ -329,6 +329,25 @@ fetch_step(ac_agent *ag, loop *l)
 	}
 }
 
+/* Whether the host's resources are due before the next long-poll (while a task runs,
+ * child.c's heartbeats report them; an idle agent reports once per long-poll at most). */
+static bool
+is_report_due(const ac_agent *ag)
+{
+	return ag->is_reporting && ac_clock_mono_ms() >= ag->resources_due_ms;
+}
+
+static void
+report_step(ac_agent *ag, loop *l)
+{
+	bool is_aborted; /* idle: there is no task to abort */
+	ac_err err = ac_agent_heartbeat(ag, NULL, &is_aborted);
+
+	if (err != AC_OK) {
+		on_failure(ag, l, "heartbeat", err);
+	}
+}
+
 static int
 serve(ac_agent *ag)
 {
@@ -338,6 +357,8 @@ serve(ac_agent *ag)
 	while (!l.is_done && !ac_agent_is_stopping()) {
 		if (l.need_hello) {
 			hello_step(ag, &l);
+		} else if (!l.has_next && is_report_due(ag)) {
+			report_step(ag, &l);
 		} else if (!l.has_next) {
 			fetch_step(ag, &l);
 		} else {
@@ -386,6 +407,30 @@ goodbye(ac_agent *ag)
 	ac_agent_log(ag, NULL, "bye", "bye");
 }
 
+/* With --ollama-url the agent's machine hosts that Ollama: its heartbeats report the
+ * machine's resources, which the server scores that endpoint with (DESIGN §5.3). */
+static bool
+start_reporting(ac_agent *ag)
+{
+	ac_err err;
+
+	if (ag->cfg.ollama_url == NULL) {
+		return true;
+	}
+	if ((err = ac_agent_sampler_init(&ag->sampler, NULL)) != AC_OK) {
+		fprintf(stderr, "agentcom-agent: cannot sample the host: %s\n", ac_strerror(err));
+		return false;
+	}
+	ag->is_reporting = true;
+	if (ag->sampler.gpu_cmd != NULL) {
+		ac_agent_log(ag, NULL, "resources", "heartbeats report CPU, RAM and VRAM (%s)",
+		    ag->sampler.gpu_cmd);
+	} else {
+		ac_agent_log(ag, NULL, "resources", "heartbeats report CPU and RAM (no nvidia-smi)");
+	}
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -406,6 +451,9 @@ main(int argc, char **argv)
 		goto fail_watcher;
 	}
 	ag.wake_fd = wake[0];
+	if (!start_reporting(&ag)) {
+		goto fail_sampler;
+	}
 	if ((err = ac_client_open(&ag.client, ag.cfg.url, ag.cfg.token)) != AC_OK) {
 		fprintf(stderr, "agentcom-agent: %s: %s\n", ag.cfg.url, ac_strerror(err));
 		goto fail_client;
@@ -415,6 +463,8 @@ main(int argc, char **argv)
 	}
 	ac_client_close(ag.client);
 fail_client:
+	ac_agent_sampler_fini(&ag.sampler);
+fail_sampler:
 	stop_watcher(&w);
 fail_watcher:
 	for (int i = 0; i < 2; i++) {

@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-agent, the reference agent (DESIGN §1, §4 agent ops), shared between its
  * files: args.c (command line), rpc.c (the agent ops on the wire), child.c (one command
- * per task), report.c (event log, result and error text), agent.c (loop and signals).
+ * per task), spawn.c (how processes start), report.c (event log, result and error
+ * text), agent.c (loop and signals), and resources.c (the host's CPU, RAM and VRAM
+ * for heartbeats; declared in resources.h).
  * Everything runs on main's thread except agent.c's signal watcher, which shares only
  * the stop flag and the write end of the wake pipe.
  */
 #ifndef AC_TOOLS_AGENT_H
 #define AC_TOOLS_AGENT_H
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agentcom/client.h"
 #include "codec/mpw.h"
+#include "resources.h"
 
 #define AC_AGENT_MAX_CAPS 64
 #define AC_AGENT_MAX_TARGETS 3
@@ -45,6 +49,9 @@ typedef struct ac_agent {
 	int wake_fd;         /* read end of the wake pipe: readable once a stop signal came */
 	int heartbeat_ms;    /* from agent.hello */
 	int lease_ms;
+	bool is_reporting;   /* --ollama-url: heartbeats report the host's resources */
+	ac_agent_sampler sampler;  /* started when is_reporting */
+	int64_t resources_due_ms;  /* monotonic: the next heartbeat to report them */
 	ac_mpw unsent;       /* the plain task.complete/fail not yet answered (len 0: none) */
 	char why[256];       /* what the last failed call said (error reply or transport) */
 	char why_field[64];  /* error.field of the last error reply, "" when none */
@@ -81,6 +88,12 @@ bool ac_agent_is_stopping(void);
 /* Waits ms, or less when a stop signal arrives. */
 void ac_agent_pause(const ac_agent *ag, int ms);
 
+/* --- spawn.c --- */
+
+/* Fills at (destroy with posix_spawnattr_destroy) so the new process gets an empty
+ * signal mask, default SIGPIPE, SIGTERM and SIGINT, and a process group of its own. */
+void ac_agent_spawnattr_init(posix_spawnattr_t *at);
+
 /* --- args.c --- */
 
 /* Parses argv into cfg (zeroed by the caller), with defaults from the environment.
@@ -95,7 +108,9 @@ int ac_agent_parse_args(ac_agent_cfg *cfg, int argc, char **argv);
 ac_err ac_agent_hello(ac_agent *ag, ac_reply **reply);
 /* Long-polls with accept: true; *has_job tells whether a task came (then *job is set). */
 ac_err ac_agent_fetch(ac_agent *ag, ac_job *job, bool *has_job);
-/* *is_aborted: the server named job in its abort list. */
+/* *is_aborted: the server named job (may be NULL: none) in its abort list. With
+ * ag->is_reporting and ag->resources_due_ms passed, samples the host first (blocking up to
+ * the sampler's GPU timeout), reports it and sets the next due time a heartbeat later. */
 ac_err ac_agent_heartbeat(ac_agent *ag, const ac_job *job, bool *is_aborted);
 ac_err ac_agent_progress(ac_agent *ag, const ac_job *job, const char *msg, bool *is_aborted);
 ac_err ac_agent_accept(ac_agent *ag, const ac_job *job);

@@ -114,27 +114,6 @@ make_env(const ac_job *job, size_t *own_at)
 	return env;
 }
 
-/* The child gets an empty signal mask and default dispositions (we block SIGTERM and
- * SIGINT for the watcher and ignore SIGPIPE), in its own process group so a stop
- * reaches everything sh started. */
-static void
-init_attr(posix_spawnattr_t *at)
-{
-	sigset_t none, dfl;
-
-	sigemptyset(&none);
-	sigemptyset(&dfl);
-	sigaddset(&dfl, SIGPIPE);
-	sigaddset(&dfl, SIGTERM);
-	sigaddset(&dfl, SIGINT);
-	posix_spawnattr_init(at);
-	posix_spawnattr_setsigmask(at, &none);
-	posix_spawnattr_setsigdefault(at, &dfl);
-	posix_spawnattr_setpgroup(at, 0);
-	posix_spawnattr_setflags(at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-	    POSIX_SPAWN_SETPGROUP);
-}
-
 static void
 close_fd(int *fd)
 {
@@ -161,7 +140,7 @@ spawn(ac_agent *ag, char **env, child *c)
 		posix_spawn_file_actions_adddup2(&fa, p[IN][0], 0);
 		posix_spawn_file_actions_adddup2(&fa, p[OUT][1], 1);
 		posix_spawn_file_actions_adddup2(&fa, p[ERR][1], 2);
-		init_attr(&at);
+		ac_agent_spawnattr_init(&at); /* own group: a stop reaches all sh started */
 		rv = posix_spawn(&c->pid, "/bin/sh", &fa, &at, argv, env);
 		posix_spawnattr_destroy(&at);
 		posix_spawn_file_actions_destroy(&fa);

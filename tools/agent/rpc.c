@@ -11,6 +11,7 @@
 #include "agentcom/agent.h"
 #include "agentcom/json.h"
 #include "rt/assert.h"
+#include "rt/clock.h"
 
 bool
 ac_agent_is_transient(ac_err err)
@@ -130,13 +131,24 @@ ac_agent_fetch(ac_agent *ag, ac_job *job, bool *has_job)
 ac_err
 ac_agent_heartbeat(ac_agent *ag, const ac_job *job, bool *is_aborted)
 {
+	ac_host_resources res = { .has_cpu_percent = false }; /* nothing to report */
+	int64_t now_ms = ac_clock_mono_ms();
 	const msgpack_object *abort;
 	ac_reply *r = NULL;
 	ac_err err;
 
 	*is_aborted = false;
+	if (ag->is_reporting && now_ms >= ag->resources_due_ms) {
+		bool had_gpu = ag->sampler.gpu_cmd != NULL;
+		ac_agent_sample(&ag->sampler, &res);
+		ag->resources_due_ms = now_ms + ag->heartbeat_ms;
+		if (had_gpu && ag->sampler.gpu_cmd == NULL) {
+			ac_agent_log(ag, job, "vram_off", "nvidia-smi timed out %d times in a row: "
+			    "VRAM no longer reported", AC_AGENT_GPU_MAX_TIMEOUTS);
+		}
+	}
 	ag->why_field[0] = '\0';
-	err = ac_op_heartbeat(ag->client, ag->cfg.id, &r);
+	err = ac_op_heartbeat_with(ag->client, ag->cfg.id, &res, &r);
 	if ((err = finish(ag, err, r, &r)) != AC_OK) {
 		return err;
 	}
@@ -144,7 +156,8 @@ ac_agent_heartbeat(ac_agent *ag, const ac_job *job, bool *is_aborted)
 	for (uint32_t i = 0; abort != NULL && abort->type == MSGPACK_OBJECT_ARRAY &&
 	     i < abort->via.array.size; i++) {
 		const msgpack_object *o = &abort->via.array.ptr[i];
-		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 == job->id) {
+		if (job != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+		    o->via.u64 == job->id) {
 			*is_aborted = true;
 		}
 	}
