@@ -338,10 +338,11 @@ static bool parse_cursor(ac_str s, char kind, int64_t *out, int n)
 		neg = i < s.len && s.p[i] == '-';
 		i += neg;
 		for (; i < s.len && s.p[i] >= '0' && s.p[i] <= '9'; i++, any = true) {
-			v = v * 10 + (uint64_t)(s.p[i] - '0');
-			if (v > (uint64_t)INT64_MAX) {
-				return false;
+			uint64_t d = (uint64_t)(s.p[i] - '0');
+			if (v > ((uint64_t)INT64_MAX - d) / 10) {
+				return false; /* checked before it could wrap */
 			}
+			v = v * 10 + d;
 		}
 		if (!any) {
 			return false;

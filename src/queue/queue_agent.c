@@ -482,7 +482,9 @@ static void reply_abort(ac_queue *q, ac_call *call, bool abort)
 	ac_mpw_bool(w, true);
 	ac_mpw_key(w, "abort");
 	ac_mpw_bool(w, abort);
-	ac_queue_hold_reply(q, &call->env, w, false);
+	/* an abort may stem from a cancel or reclaim of this very batch: it is said only
+	 * once that is durable (a failed commit answers unavailable instead) */
+	ac_queue_hold_reply(q, &call->env, w, abort);
 }
 
 /* Whether the agent was told to drop this task (an abort note waits for it). */

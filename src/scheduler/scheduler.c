@@ -77,6 +77,10 @@ static void on_task_event(ac_scheduler *s, const ac_task_event *e, ac_arena *are
 	        ac_sched_add_task(s->st, p, &caps) != AC_OK)) {
 		ac_log(AC_LOG_ERR, "scheduler", "task_dropped", "task_id=%" PRIu64 " reason=out_of_memory",
 		    e->id.v);
+		if (p != NULL) {
+			ac_caps_free(&caps);
+			ac_sched_pending_free(p);
+		}
 		p = NULL;
 	}
 	ac_sched_proposal_back(pr, p);

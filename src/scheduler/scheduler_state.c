@@ -49,8 +49,11 @@ ac_err ac_sched_state_alloc(ac_sched_state **out)
 	return AC_OK;
 }
 
-static void free_pending(ac_pending *p)
+void ac_sched_pending_free(ac_pending *p)
 {
+	if (p == NULL) {
+		return;
+	}
 	free(p->model);
 	free(p->repo);
 	free(p->avoid);
@@ -64,7 +67,7 @@ void ac_sched_state_free(ac_sched_state *s)
 	}
 	for (size_t i = 0; i < s->tasks.cap; i++) {
 		if (s->tasks.slots[i].val != NULL) {
-			free_pending(s->tasks.slots[i].val);
+			ac_sched_pending_free(s->tasks.slots[i].val);
 		}
 	}
 	for (size_t i = 0; i < s->class_count; i++) {
@@ -187,7 +190,7 @@ void ac_sched_drop_task(ac_sched_state *s, uint64_t id)
 		unlink_pending(p);
 		ac_sched_unwait(s, p);
 		unref_class(s, p->cls);
-		free_pending(p);
+		ac_sched_pending_free(p);
 	}
 }
 
@@ -263,13 +266,10 @@ ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
 	ac_sched_drop_task(s, p->id);
 	p->cls = NULL;
 	if ((c = class_for(s, caps, p->target)) == NULL) {
-		ac_caps_free(caps);
-		free_pending(p);
 		return AC_ENOMEM;
 	}
 	if (ac_task_map_put(&s->tasks, p->id, p) != AC_OK) {
-		s->has_unused |= c->refs == 0; /* a class made for it alone */
-		free_pending(p);
+		s->has_unused |= c->refs == 0; /* a class made for it alone (it took caps) */
 		return AC_ENOMEM;
 	}
 	c->refs++;

@@ -90,8 +90,11 @@ size_t ac_sched_profile_count(const ac_sched_state *s);
 /* --- pending tasks --- */
 /* Adds p (taking ownership) with its capabilities caps (taken: caps is zeroed);
  * replaces a pending task with the same id. Not in a lane until ac_sched_release.
- * AC_ENOMEM: p and caps are freed all the same. */
+ * AC_ENOMEM: p is still the caller's (ac_sched_pending_free), and so is caps unless
+ * it was taken (then zeroed: ac_caps_free on it is harmless either way). */
 ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps);
+/* Frees a pending task the view does not hold. NULL is a no-op. */
+void ac_sched_pending_free(ac_pending *p);
 /* Puts a pending task in its class lane (its not_before has come). */
 void ac_sched_release(ac_sched_state *s, ac_pending *p);
 ac_pending *ac_sched_find_task(ac_sched_state *s, uint64_t id);

@@ -104,6 +104,7 @@ Test(hostile, an_ollama_url_ending_the_request_is_read_within_it, .timeout = 30)
 Test(hostile, a_made_up_list_cursor_is_invalid_argument, .timeout = 30)
 {
 	static const char *const cursors[] = { "i.18446744073709551615", "i.-1", "i.9223372036854775808",
+		"i.18446744073709551620", "i.99999999999999999999999",
 		"i.5x", "i. 5", "i.", "i", "q.9.1.1", "q.-1.1.1", "q.1.1", "q.1.1.1.1", "q.1.1.-4",
 		"x.1" };
 	ac_reply *r;

@@ -337,3 +337,40 @@ Test(store_fail, a_failed_cancel_of_a_working_task_sends_no_abort, .timeout = 30
 	    "the agent still completes its task");
 	expect_task(id, "completed", "keep working");
 }
+
+/* The same for a task.progress that shares the failed cancel's batch: it may hear
+ * `unavailable`, never `abort: true` for a task that is still the agent's. */
+Test(store_fail, progress_beside_a_failed_cancel_is_never_told_to_abort, .timeout = 60)
+{
+	ac_client *canceller = NULL;
+	uint64_t id, gen;
+	int shared = 0;
+
+	boot(NULL);
+	id = ac_ts_submit(cli, "\"description\":\"keep working\"");
+	ac_ts_hello(cli, "busy", "");
+	cr_assert_eq(ac_ts_fetch(cli, "busy", 2000, true, &gen), id);
+	canceller = ac_ts_client(&srv);
+	freeze();
+	for (int i = 0; i < 60; i++) {
+		ac_ts_bg bg;
+		ac_reply *r;
+		bool abort = false;
+
+		ac_ts_bg_start(&bg, canceller, "{\"op\":\"task.cancel\",\"id\":%llu}", (unsigned long long)id);
+		r = ac_ts_fenced(cli, "task.progress", "busy", id, gen, "");
+		if (ac_reply_ok(r)) {
+			cr_assert(ac_reply_bool(r, "abort", &abort));
+			cr_assert_not(abort, "round %d: told to abort a task whose cancel failed", i);
+		} else {
+			cr_assert_eq(ac_reply_error(r), AC_EUNAVAIL, "round %d: %s", i, ac_reply_message(r));
+			shared++;
+		}
+		ac_reply_free(r);
+		expect_unavailable(ac_ts_bg_join(&bg), "task.cancel");
+	}
+	cr_log_info("%d of 60 progress reports shared the failed cancel's batch", shared);
+	thaw();
+	expect_task(id, "working", "keep working");
+	ac_client_close(canceller);
+}
