@@ -427,7 +427,7 @@ static void on_drained(void *state, ac_actor *a)
 {
 	(void)a;
 	ac_sched_flush(state);
-	ac_sched_sweep(((ac_scheduler *)state)->st);
+	ac_sched_sweep(((ac_scheduler *)state)->st, AC_SCHED_SWEEP_ABOVE);
 }
 
 static const ac_handler scheduler_handlers[AC_MSG_COUNT] = {

@@ -18,6 +18,7 @@
 #define AC_SAFETY_PASS_MS 30000
 #define AC_ALERT_REPEAT_MS 300000
 #define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue/registry */
+#define AC_SCHED_SWEEP_ABOVE 32      /* classes + profiles kept before empty ones are freed */
 #define AC_SCHED_SEEN_EVERY_MS 1000  /* at most one liveness note per agent this often */
 
 enum { TIMER_FETCH = 1, TIMER_DELAY, TIMER_FALLBACK, TIMER_SAFETY, TIMER_ALERT };

@@ -278,11 +278,11 @@ ac_err ac_sched_add_task(ac_sched_state *s, ac_pending *p, ac_caps *caps)
 	return AC_OK;
 }
 
-void ac_sched_sweep(ac_sched_state *s)
+void ac_sched_sweep(ac_sched_state *s, size_t when_more_than)
 {
 	size_t keep = 0;
 
-	if (!s->has_unused) {
+	if (!s->has_unused || s->class_count + s->profile_count <= when_more_than) {
 		return;
 	}
 	for (size_t i = 0; i < s->class_count; i++) {

@@ -79,10 +79,11 @@ ac_err ac_sched_state_alloc(ac_sched_state **out);
 /* Frees everything, including held waiters (the caller answered them first). */
 void ac_sched_state_free(ac_sched_state *s);
 /* Frees the task classes no pending task refers to and the fetch profiles no held
- * fetch is in, so the view's linear walks stay over what is live. Between passes only
- * (a walk over classes or profiles may be under way inside one); O(1) when nothing
- * fell empty. */
-void ac_sched_sweep(ac_sched_state *s);
+ * fetch is in, so the view's linear walks stay over what is live, once there are more
+ * than when_more_than of both together (a few empty ones are cheaper kept than made
+ * again for the next task). Between passes only (a walk over classes or profiles may
+ * be under way inside one); O(1) when nothing fell empty. */
+void ac_sched_sweep(ac_sched_state *s, size_t when_more_than);
 /* Live classes and profiles (for tests and stats). */
 size_t ac_sched_class_count(const ac_sched_state *s);
 size_t ac_sched_profile_count(const ac_sched_state *s);

@@ -546,21 +546,23 @@ Test(scheduler_state, sweep_frees_classes_and_profiles_nothing_uses)
 		remove_waiter(w);
 	}
 	cr_assert_eq(ac_sched_class_count(st), 501, "nothing is freed before the sweep");
-	ac_sched_sweep(st);
+	ac_sched_sweep(st, 1002);
+	cr_assert_eq(ac_sched_class_count(st), 501, "a few empty ones are kept");
+	ac_sched_sweep(st, 0);
 	cr_assert_eq(ac_sched_class_count(st), 1);
 	cr_assert_eq(ac_sched_profile_count(st), 1);
 	cr_assert_eq(best_id(keep_w), 1, "the live class and profile still match");
 	/* a held (unreleased) task keeps its class too; so does a retargeted one */
 	add_held(2, AC_PRIO_NORMAL, 30, AC_TARGET_OLLAMA, CAPS("held"));
-	ac_sched_sweep(st);
+	ac_sched_sweep(st, 0);
 	cr_assert_eq(ac_sched_class_count(st), 2);
 	cr_assert_eq(ac_sched_retarget(st, ac_sched_find_task(st, 2), AC_TARGET_CLAUDE), AC_OK);
-	ac_sched_sweep(st);
+	ac_sched_sweep(st, 0);
 	cr_assert_eq(ac_sched_class_count(st), 2, "the class it left goes, the new one stays");
 	ac_sched_drop_task(st, 2);
 	ac_sched_drop_task(st, 1);
 	remove_waiter(keep_w);
-	ac_sched_sweep(st);
+	ac_sched_sweep(st, 0);
 	cr_assert_eq(ac_sched_class_count(st), 0);
 	cr_assert_eq(ac_sched_profile_count(st), 0);
 	/* and the view works on from empty */
