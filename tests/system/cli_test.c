@@ -309,3 +309,27 @@ Test(cli, json_output_parses)
 	expect_json(MSGPACK_OBJECT_MAP);
 	expect_out("\"duplicate\": false");
 }
+
+/* endpoints add takes HOST[:PORT] or an Ollama URL; ls lists them; rm removes. */
+Test(cli, endpoints_add_ls_rm)
+{
+	cli(NULL, "endpoints add 127.0.0.1:11500");
+	expect_ok();
+	expect_out("endpoint 127.0.0.1:11500 registered");
+	cli(NULL, "endpoints add http://127.0.0.2:11501/");
+	expect_ok();
+	expect_out("endpoint 127.0.0.2:11501 registered");
+	cli(NULL, "endpoints add 127.0.0.3");
+	expect_ok();
+	expect_out("endpoint 127.0.0.3:11434 registered");
+	cli(NULL, "endpoints add 127.0.0.4:notaport");
+	cr_assert_eq(run.status, 2, "exit %d: %s", run.status, run.err);
+	cli(NULL, "endpoints ls");
+	expect_ok();
+	expect_match(run.out, "^127\\.0\\.0\\.2:11501 ");
+	cli(NULL, "endpoints rm 127.0.0.1:11500");
+	expect_ok();
+	expect_out("endpoint 127.0.0.1:11500 removed");
+	cli(NULL, "endpoints ls");
+	cr_assert_null(strstr(run.out, "127.0.0.1:11500"), "still listed:\n%s", run.out);
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * `agentcom endpoints add HOST[:PORT] [--name N]`, `endpoints rm ID`, `endpoints ls`:
+ * `agentcom endpoints add HOST[:PORT] [--name N]` (or http://HOST[:PORT]/), `endpoints rm ID`,
+ * `endpoints ls`:
  * the Ollama hosts the server probes (endpoint.register / remove / list).
  */
 #include <inttypes.h>
@@ -25,11 +26,24 @@ static int show_endpoint(ac_cli *cli, const ac_reply *r)
 
 int ac_cli_cmd_endpoints_add(ac_cli *cli)
 {
-	const char *arg = cli->args[0], *colon = strrchr(arg, ':'), *name = ac_cli_opt(cli, "--name");
+	const char *arg = cli->args[0], *colon, *name = ac_cli_opt(cli, "--name");
+	char hostport[300];
 	uint64_t port = 11434;
+	size_t len;
 	ac_mpw w;
 	int rc;
 
+	/* an Ollama URL as people write it (OLLAMA_HOST, --ollama-url) works too */
+	if (strncmp(arg, "http://", 7) == 0) {
+		arg += 7;
+	}
+	len = strlen(arg);
+	if (len > 0 && arg[len - 1] == '/') {
+		len--;
+	}
+	snprintf(hostport, sizeof(hostport), "%.*s", (int)len, arg);
+	arg = hostport;
+	colon = strrchr(arg, ':');
 	if (colon != NULL && ac_cli_parse_u64(cli, "port", colon + 1, &port) != AC_CLI_EXIT_OK) {
 		return AC_CLI_EXIT_USAGE;
 	}

@@ -79,7 +79,8 @@ static const ac_cli_cmd commands[] = {
 	{ "agents", ac_cli_cmd_agents, "", "list agents: state, current task, capabilities, targets",
 	    { NULL }, { NULL }, 0, 0, NULL },
 	{ "endpoints add", ac_cli_cmd_endpoints_add, "HOST[:PORT] [--name NAME]",
-	    "register an Ollama host (port 11434 by default); it is probed at once",
+	    "register an Ollama host (port 11434 by default; http://HOST:PORT/ works too); it is "
+	    "probed at once",
 	    { "--name" }, { NULL }, 1, 1, NULL },
 	{ "endpoints rm", ac_cli_cmd_endpoints_rm, "ID", "remove the endpoint with id HOST:PORT",
 	    { NULL }, { NULL }, 1, 1, NULL },
