@@ -333,3 +333,19 @@ Test(cli, endpoints_add_ls_rm)
 	cli(NULL, "endpoints ls");
 	cr_assert_null(strstr(run.out, "127.0.0.1:11500"), "still listed:\n%s", run.out);
 }
+
+/* No server at the URL: exit 3 at once with the reason, not after --timeout (60 s
+ * here: this test's own timeout is far shorter). */
+Test(cli, a_refused_connection_exits_3_at_once, .timeout = 20)
+{
+	char cmd[1024], err[512];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --url tcp://127.0.0.1:1 --token x --timeout 60000 ping "
+	    "2>'%s/refused.err' >/dev/null", getenv("AGENTCOM_CLI"), srv.dir);
+	st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status %d", st);
+	snprintf(cmd, sizeof(cmd), "%s/refused.err", srv.dir);
+	ac_ts_read_file(cmd, err, sizeof(err));
+	cr_assert_not_null(strstr(err, "refused"), "stderr: %s", err);
+}

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
 #include "agentcom/json.h"
 #include "cli.h"
 #include "codec/mpw.h"
@@ -27,6 +30,28 @@ ac_cli_fail(const char *what)
 	return AC_CLI_EXIT_USAGE;
 }
 
+/* A server that is not there at all: a plain tcp or ipc dial says so at once, where
+ * the client (which keeps redialling, as agents need) would wait out --timeout. Other
+ * transports (tls, ws) are left to the call. True when the dial was refused. */
+static bool
+is_refused(const char *url)
+{
+	nng_socket s;
+	int rv;
+
+	if ((strncmp(url, "tcp://", 6) != 0 && strncmp(url, "ipc://", 6) != 0) ||
+	    nng_req0_open(&s) != 0) {
+		return false;
+	}
+	rv = nng_dial(s, url, NULL, 0);
+	nng_close(s);
+	if (rv == NNG_ECONNREFUSED || rv == NNG_ENOENT) {
+		fprintf(stderr, "agentcom: cannot reach agentcomd at %s: %s\n", url, nng_strerror(rv));
+		return true;
+	}
+	return false;
+}
+
 static int
 open_client(ac_cli *cli)
 {
@@ -34,6 +59,9 @@ open_client(ac_cli *cli)
 
 	if (cli->client != NULL) {
 		return AC_CLI_EXIT_OK;
+	}
+	if (is_refused(cli->url)) {
+		return AC_CLI_EXIT_UNREACHABLE;
 	}
 	err = ac_client_open(&cli->client, cli->url, cli->token);
 	if (err == AC_EADDRINVAL) {
