@@ -36,7 +36,10 @@ ac_err ac_sub_open(ac_sub **out, const char *url, const char *const *prefixes);
  * it has none are not seen). Any thread. */
 bool ac_sub_is_connected(const ac_sub *s);
 
-/* Closes the socket and frees s; NULL is a no-op. */
+/* Closes the socket and frees s; NULL is a no-op. With Debian's nng 1.5.2 this now
+ * and then never returns while the server is still up (nng #1543: seen in about 3 %
+ * of closes in this project's tests, never once the server had stopped). A program
+ * about to exit can simply exit instead. */
 void ac_sub_close(ac_sub *s);
 
 /* Waits up to timeout_ms (< 0: without end) for the next event. AC_OK fills *ev;

@@ -134,6 +134,9 @@ static uint64_t watch_loop(const ac_cli *cli, ac_sub *sub, const char *url, uint
 	return printed;
 }
 
+/* The subscriber at exit, still reachable (so leak checkers do not flag it). */
+static ac_sub *left_open;
+
 int ac_cli_cmd_watch(ac_cli *cli)
 {
 	const char *count_s = ac_cli_opt(cli, "--count"), *secs_s = ac_cli_opt(cli, "--seconds");
@@ -157,6 +160,8 @@ int ac_cli_cmd_watch(ac_cli *cli)
 	    &failed);
 	fprintf(stderr, "agentcom: watched %" PRIu64 " events (%" PRIu64 " missed)\n", printed,
 	    ac_sub_missed(sub));
-	ac_sub_close(sub);
+	/* Not closed: the process exits now, and nng 1.5.2 may never return from closing
+	 * a subscriber whose server is up (agentcom/sub.h). */
+	left_open = sub;
 	return failed ? AC_CLI_EXIT_UNREACHABLE : AC_CLI_EXIT_OK;
 }

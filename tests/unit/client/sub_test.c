@@ -3,6 +3,7 @@
  * events are `topic NUL map` with ts_ms and seq, anything else is skipped and counted,
  * seq gaps count as missed only when every topic is subscribed.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,20 +15,40 @@
 #include "codec/mpw.h"
 
 static nng_socket pub;
+static atomic_int pub_pipes; /* connections the publisher has taken in (it sends on them) */
 static char url[64];
+static ac_sub *opened; /* the test's subscriber, closed after the publisher */
+
+static void on_pub_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	(void)arg;
+	atomic_fetch_add(&pub_pipes, 1);
+}
 
 static void setup(void)
 {
 	static int n;
 
 	snprintf(url, sizeof(url), "inproc://sub-test-%d-%ld", n++, (long)time(NULL));
+	atomic_store(&pub_pipes, 0);
 	cr_assert_eq(nng_pub0_open(&pub), 0);
+	cr_assert_eq(nng_pipe_notify(pub, NNG_PIPE_EV_ADD_POST, on_pub_pipe, NULL), 0);
 	cr_assert_eq(nng_listen(pub, url, NULL, 0), 0);
 }
 
+/* The publisher first, and its connection gone: nng 1.5.2 now and then never returns
+ * from closing a SUB socket whose publisher is still up (agentcom/sub.h). */
 static void teardown(void)
 {
 	nng_close(pub);
+	for (int i = 0; i < 5000 && opened != NULL && ac_sub_is_connected(opened); i++) {
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
+	ac_sub_close(opened);
+	opened = NULL;
 }
 
 TestSuite(sub, .init = setup, .fini = teardown, .timeout = 30);
@@ -60,11 +81,13 @@ static ac_sub *open_connected(const char *const *prefixes)
 	ac_sub *s = NULL;
 
 	cr_assert_eq(ac_sub_open(&s, url, prefixes), AC_OK);
-	for (int i = 0; i < 5000 && !ac_sub_is_connected(s); i++) {
+	/* both ends: the subscriber sees its connection before the publisher sends on it */
+	for (int i = 0; i < 5000 && (!ac_sub_is_connected(s) || atomic_load(&pub_pipes) == 0); i++) {
 		struct timespec ms = { 0, 1000000 };
 		nanosleep(&ms, NULL);
 	}
 	cr_assert(ac_sub_is_connected(s));
+	opened = s;
 	return s;
 }
 
@@ -87,7 +110,6 @@ Test(sub, events_arrive_and_malformed_frames_are_skipped)
 	cr_assert_eq(ac_sub_bad_frames(s), 1);
 	cr_assert_eq(ac_sub_missed(s), 2);
 	cr_assert_eq(ac_sub_recv(s, 50, &ev), AC_ETIMEDOUT);
-	ac_sub_close(s);
 }
 
 Test(sub, a_prefix_filters_and_its_gaps_are_not_losses)
@@ -104,7 +126,6 @@ Test(sub, a_prefix_filters_and_its_gaps_are_not_losses)
 	cr_assert_eq(ac_sub_recv(s, 5000, &ev), AC_OK);
 	cr_assert_str_eq(ev.topic, "agent.left");
 	cr_assert_eq(ac_sub_missed(s), 0);
-	ac_sub_close(s);
 }
 
 Test(sub, a_malformed_url_is_refused)
