@@ -254,6 +254,8 @@ Test(foundation, token_list_survives_restart)
 	ac_client_close(c);
 }
 
+static ac_client *oversize_client;
+
 Test(foundation, oversize_request_is_dropped_and_server_lives)
 {
 	ac_client *c = ac_ts_client(&srv);
@@ -277,7 +279,10 @@ Test(foundation, oversize_request_is_dropped_and_server_lives)
 	err = ac_client_call(c, big, len, &r);
 	cr_assert_neq(err, AC_OK, "an oversize request must not be answered");
 	free(big);
-	ac_client_close(c);
+	/* Left open: the server dropped its connection mid-send, and nng 1.5.2 may then
+	 * never return from closing the socket (a CI run hung here once, under load). The
+	 * test's process ends with the test; the static keeps it reachable. */
+	oversize_client = c;
 	c = ac_ts_client(&srv);
 	cr_assert_eq(ac_ping(c, &r), AC_OK);
 	cr_assert(ac_reply_ok(r));
