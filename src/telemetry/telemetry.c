@@ -3,6 +3,7 @@
  * {ts_ms, seq, ...the publisher's fields}; seq is per server and gapless, so a
  * subscriber counts what PUB/SUB dropped. Owns the event counters behind `stats`.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,6 +148,37 @@ static void on_stats_collect(void *state, ac_call *call)
 	ac_actor_reply(call->actor, &call->env, w);
 }
 
+static uint64_t topic_total(const ac_telemetry *t, const char *topic)
+{
+	for (unsigned i = 0; i < t->topic_count; i++) {
+		if (strcmp(t->topics[i].topic, topic) == 0) {
+			return t->topics[i].count;
+		}
+	}
+	return 0;
+}
+
+/* The operator's summary line at shutdown: how long this run lasted and what
+ * happened to tasks in it (counted from the events published). */
+static void telemetry_actor_stop(void *state, ac_actor *a)
+{
+	static const char *const outcomes[] = { "submitted", "assigned", "completed", "failed",
+		"reclaimed", "dead_letter", "expired", "cancelled" };
+	ac_telemetry *t = state;
+	char line[512], topic[TOPIC_MAX];
+	int used = 0;
+
+	(void)a;
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		snprintf(topic, sizeof(topic), "task.%s", outcomes[i]);
+		used += snprintf(line + used, sizeof(line) - (size_t)used, " tasks_%s=%llu", outcomes[i],
+		    (unsigned long long)topic_total(t, topic));
+	}
+	ac_log(AC_LOG_INFO, "telemetry", "summary", "uptime_s=%.1f events=%llu%s",
+	    (double)(ac_clock_mono_ms() - t->started_mono_ms) / 1000.0,
+	    (unsigned long long)t->seq, line);
+}
+
 static const ac_handler telemetry_handlers[AC_MSG_COUNT] = {
 	[AC_MSG_TEL_EVENT] = { on_event, NULL },
 	[AC_MSG_OP_PING] = { on_ping, &ac_req_empty_schema },
@@ -157,6 +189,7 @@ static const ac_actor_def telemetry_def = {
 	.name = "telemetry",
 	.id = AC_ACTOR_TELEMETRY,
 	.handlers = telemetry_handlers,
+	.stop = telemetry_actor_stop,
 	.max_batch = 1024,
 };
 

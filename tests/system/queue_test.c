@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * System tests of the durable queue (DESIGN §3, §4 task ops, §7, §8): submit with every
  * field, validation errors naming the field, idempotency, list order and paging,
- * cancel/retry transitions, batches, stats, and survival across a restart.
+ * cancel/retry transitions, batches, stats, survival across a restart, and the summary
+ * line a stopping server logs.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -270,6 +272,32 @@ Test(queue, cancel_and_retry_follow_the_state_machine)
 	expect_str(r, "task.status", "queued");
 	cr_assert(ac_reply_u64(r, "task.generation", &gen) && gen == 1);
 	ac_reply_free(r);
+}
+
+/* The operator's last line about a run: its length and what happened to its tasks. */
+Test(queue, shutdown_logs_a_summary_of_the_run)
+{
+	uint64_t id = submit("\"description\":\"kept\"");
+	ac_reply *r;
+	char line[1024];
+	bool found = false;
+	FILE *f;
+
+	submit("\"description\":\"cancelled\"");
+	r = ac_ts_call(cli, "{\"op\":\"task.cancel\",\"id\":%llu}", (unsigned long long)id + 1);
+	cr_assert(ac_reply_ok(r), "%s", ac_reply_message(r));
+	ac_reply_free(r);
+	cr_assert_eq(ac_ts_stop(&srv), 0);
+	cr_assert_not_null(f = fopen(srv.log_path, "r"));
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		found = strstr(line, " telemetry summary ") != NULL;
+	}
+	fclose(f);
+	cr_assert(found, "no summary line in %s", srv.log_path);
+	cr_expect(strstr(line, " uptime_s=") != NULL, "%s", line);
+	cr_expect(strstr(line, " tasks_submitted=2 ") != NULL, "%s", line);
+	cr_expect(strstr(line, " tasks_cancelled=1") != NULL, "%s", line);
+	cr_expect(strstr(line, " tasks_completed=0 ") != NULL, "%s", line);
 }
 
 Test(queue, batch_reports_each_item)
