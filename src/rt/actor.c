@@ -599,6 +599,7 @@ ac_err ac_actor_start(ac_rt *rt, const ac_actor_def *def, void *state, ac_actor 
 	pthread_t tid; /* a->thread is set by the thread itself before it runs any code */
 	ac_err err;
 
+	*out = NULL;
 	if (a == NULL) {
 		return AC_ENOMEM;
 	}
@@ -614,6 +615,9 @@ ac_err ac_actor_start(ac_rt *rt, const ac_actor_def *def, void *state, ac_actor 
 	if ((err = ac_timers_alloc(&a->timers)) != AC_OK) {
 		goto fail_timers;
 	}
+	/* Set before the thread exists: callers keep the handle in the actor's own state
+	 * (&q->actor), which the actor thread reads from its first message on. */
+	*out = a;
 	if (pthread_create(&tid, NULL, actor_main, a) != 0) {
 		err = AC_ENOMEM;
 		goto fail_thread;
@@ -628,10 +632,10 @@ ac_err ac_actor_start(ac_rt *rt, const ac_actor_def *def, void *state, ac_actor 
 		pthread_join(tid, NULL);
 		goto fail_thread;
 	}
-	*out = a;
 	return AC_OK;
 
 fail_thread:
+	*out = NULL;
 	ac_timers_free(a->timers);
 fail_timers:
 	ac_mpw_fini(&a->pubw);

@@ -99,7 +99,8 @@ void ac_rt_request_lost(ac_rt *rt, ac_actor_id to);
 ac_err ac_rt_send(ac_rt *rt, ac_actor_id to, nng_msg **m);
 
 /* Starts the actor thread with state (borrowed; must outlive the actor). Returns when
- * def->start succeeded (AC_OK, *out set) or failed (its error, thread joined). */
+ * def->start succeeded (AC_OK) or failed (its error, thread joined, *out NULL). *out
+ * is set before the thread starts, so it may live in state for the thread to read. */
 ac_err ac_actor_start(ac_rt *rt, const ac_actor_def *def, void *state, ac_actor **out);
 
 /* Stops the actor: sends AC_MSG_STOP, joins the thread, frees the actor. Pending

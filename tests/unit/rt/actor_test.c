@@ -52,6 +52,7 @@ typedef struct probe {
 	bool cancel_pending_ok, cancel_fired_refused;
 	/* lifecycle */
 	bool start_called, stop_called, start_on_other_thread;
+	bool handle_at_start; /* the start callback found its handle already in its state */
 	/* gateway */
 	reply replies[16];
 	size_t reply_count;
@@ -60,6 +61,7 @@ typedef struct probe {
 typedef struct tactor {
 	probe *pr;
 	ac_actor *self;
+	ac_actor *handle; /* where a test may ask ac_actor_start to put the handle */
 	ac_err start_result;
 	unsigned work;               /* spin iterations per sequence message */
 	unsigned stop_sends;         /* sequence messages the stop callback sends to the peer */
@@ -264,6 +266,7 @@ static ac_err on_start(void *state, ac_actor *a)
 	lock();
 	pr.start_called = true;
 	pr.start_on_other_thread = !pthread_equal(pthread_self(), t->test_thread);
+	pr.handle_at_start = t->handle == a;
 	unlock_signal();
 	return t->start_result;
 }
@@ -460,6 +463,19 @@ Test(actor, start_returns_after_the_start_callback_and_stop_runs_the_stop_callba
 	cr_assert(pr.stop_called);
 	unlock();
 	ac_actor_stop(NULL); /* no-op */
+	expect_no_bad();
+}
+
+/* Servers keep an actor's handle in the actor's own state (&q->actor) and its thread
+ * reads it from there: it must be written before the thread runs (TSan saw the
+ * write land after the thread had started). */
+Test(actor, the_handle_is_in_place_before_the_thread_runs)
+{
+	cr_assert_eq(ac_actor_start(rt, &worker_def, &worker_st, &worker_st.handle), AC_OK);
+	worker = worker_st.handle;
+	lock();
+	cr_assert(pr.handle_at_start, "start ran before *out was set");
+	unlock();
 	expect_no_bad();
 }
 
