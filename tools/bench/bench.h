@@ -130,6 +130,9 @@ void bench_fake_free(bench_fake *f);
 
 /* --- modes --- */
 int bench_ping(const bench_opts *o);
+/* ping's clients against o->url; the run is named "WHAT N clients" (or --label). */
+int bench_ping_clients(const bench_opts *o, const char *what);
+int bench_echo(const bench_opts *o);
 int bench_submit(const bench_opts *o);
 int bench_e2e(const bench_opts *o);
 int bench_beanstalk(const bench_opts *o);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-bench ping: N client threads, each with its own ac_client, send `ping` back
  * to back for --seconds; prints round trips/s and the round-trip latency percentiles.
- * Measures the gateway path alone (no store, no actors beyond telemetry).
+ * Measures the gateway path alone (no store, no actors beyond telemetry). The same
+ * clients measure the bare transport in `echo` (echo.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,9 @@ ping_once(const bench_opts *o, bench_errs *errs)
 	return err == AC_OK ? 0 : -1;
 }
 
+/* o->clients ping threads against o->url for o->seconds; the run is named "WHAT N clients". */
 int
-bench_ping(const bench_opts *o)
+bench_ping_clients(const bench_opts *o, const char *what)
 {
 	ping_run run = { .o = o };
 	ping_client *pcs = calloc((size_t)o->clients, sizeof(*pcs));
@@ -94,11 +96,17 @@ bench_ping(const bench_opts *o)
 	}
 	bench_hist_fmt_us(all, lat, sizeof(lat));
 	printf("%s: %.0f round trips/s (%llu in %.2f s), %s\n",
-	    bench_label(o, label, sizeof(label), "ping %lld clients", o->clients),
+	    bench_label(o, label, sizeof(label), "%s %lld clients", what, o->clients),
 	    (double)all->count / ((double)(t1 - t0) / 1e9), (unsigned long long)all->count,
 	    (double)(t1 - t0) / 1e9, lat);
 	bench_errs_print(&run.errs);
 	free(pcs);
 	free(all);
 	return bench_errs_total(&run.errs) > 0 ? 1 : 0;
+}
+
+int
+bench_ping(const bench_opts *o)
+{
+	return bench_ping_clients(o, "ping");
 }

@@ -159,6 +159,13 @@ stop_server 0
 
 run_ac 0 ping --clients 1 --seconds 3 --label "ping 1 client"
 run_ac 0 ping --clients 8 --seconds 3 --label "ping 8 clients"
+# The same clients against a bare nng REP server in agentcom-bench itself: the
+# transport's ceiling here (16 clients: as many as e2e plain 8+8 has threads).
+for n in 1 8 16; do
+	timeout -k 5 $((RUN_TIMEOUT + 30)) "$BENCH" echo --clients "$n" --seconds 3 \
+		--timeout "$RUN_TIMEOUT" --label "nng echo $n client$([ "$n" = 1 ] || echo s)" \
+		| tee -a "$RESULTS" || echo "  (agentcom-bench exit $?)" | tee -a "$RESULTS"
+done
 run_ac 8000 submit --clients 1 --tasks 8000 --label "submit 1 client" --fsync-dir "$WORK"
 run_ac 20000 submit --clients 16 --tasks 20000 --label "submit 16 clients"
 run_ac 200000 submit --clients 16 --tasks 200000 --batch 100 --label "submit 16 clients batch 100"
@@ -194,8 +201,9 @@ awk -F': ' '/^[a-z].*: [0-9.]+ (tasks|round trips)\/s/ {
 	printf "  %-52s %9s %-7s %s\n", $1, v[1], unit, lat }' "$RESULTS"
 rate_of() { awk -F': ' -v l="$1" '$1 == l { split($2, v, " "); print v[1]; exit }' "$RESULTS"; }
 AC=$(rate_of "e2e plain 8+8"); F0=$(rate_of "beanstalkd -f 0 8+8"); FD=$(rate_of "beanstalkd default binlog 8+8")
-AF=$(rate_of "e2e fast 8+8 (batch 100)")
-awk -v a="$AC" -v f0="$F0" -v fd="$FD" -v af="$AF" 'BEGIN {
+AF=$(rate_of "e2e fast 8+8 (batch 100)"); E16=$(rate_of "nng echo 16 clients")
+awk -v a="$AC" -v f0="$F0" -v fd="$FD" -v af="$AF" -v e16="$E16" 'BEGIN {
+	if (e16 > 0) printf "  transport ceiling for e2e plain (nng echo 16 clients / 4 round trips per task): %.0f tasks/s\n", e16 / 4;
 	if (a != "" && f0 > 0) printf "  ratio e2e plain 8+8 / beanstalkd -f 0 8+8:          %.2f\n", a / f0;
 	if (a != "" && fd > 0) printf "  ratio e2e plain 8+8 / beanstalkd default binlog 8+8: %.2f\n", a / fd;
 	if (af != "" && fd > 0) printf "  ratio e2e fast 8+8 / beanstalkd default binlog 8+8:  %.2f\n", af / fd }'
