@@ -78,7 +78,8 @@ static inline bool is_nil(ac_reply *r, const char *path)
 	return o == NULL || o->type == MSGPACK_OBJECT_NIL;
 }
 
-/* Polls task.get every 10 ms until the task waits with reason. */
+/* Polls task.get every 10 ms until task id is queued with pending_reason reason ("":
+ * none). */
 static inline void wait_pending(uint64_t id, const char *reason, int timeout_ms)
 {
 	long long deadline = ac_ts_now_ms() + timeout_ms;

@@ -148,6 +148,43 @@ Test(routing, an_endpoint_recovering_before_the_timer_takes_the_waiting_task, .t
 	ac_client_close(agent_c);
 }
 
+/* pending_reason says why a task waits now: with no agent to take it, it clears while
+ * the task stays queued once its endpoint is healthy again... */
+Test(routing, a_pending_reason_clears_when_the_endpoint_recovers, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "health_interval_ms=200", "--set",
+		"fallback_wait_ms=60000", NULL };
+	fake_ollama *fo;
+	char ep[64];
+	uint64_t id;
+
+	boot(args);
+	fo = add_fake(one_model, 1, ep, sizeof(ep));
+	fake_ollama_set_mode(fo, FAKE_500);
+	ac_ep_register(cli, fo);
+	cr_assert(ac_ep_wait_status(cli, ep, "unhealthy", 3000));
+	id = submit_std();
+	wait_pending(id, "no_healthy_ollama_endpoints", 1000);
+	fake_ollama_set_mode(fo, FAKE_OK);
+	wait_pending(id, "", 3000); /* and still queued: no agent is there to take it */
+}
+
+/* ... or once it fell back one tier (its reason was its own tier's). */
+Test(routing, a_pending_reason_clears_when_the_task_falls_back, .timeout = 20)
+{
+	static const char *const args[] = { "--set", "fallback_wait_ms=200", NULL };
+	uint64_t id;
+	ac_tevent *ev;
+
+	boot(args);
+	id = submit_std();
+	wait_pending(id, "no_healthy_ollama_endpoints", 1000);
+	ev = ac_tsub_wait_u64(sub, "scheduler.fallback", "task_id", id, 3000);
+	cr_assert_not_null(ev, "no scheduler.fallback within 3 s (fallback_wait_ms 200)");
+	ac_tevent_free(ev);
+	wait_pending(id, "", 3000);
+}
+
 /* ---- load spreading ---- */
 
 /* What DESIGN §5.3 predicts: each task to the best score/(1 + in_flight), ties to a. */
