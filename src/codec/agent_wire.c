@@ -130,6 +130,7 @@ const ac_schema ac_agent_notes_msg_schema = AC_SCHEMA("agent_notes", ac_agent_no
 static const ac_field pending_note_fields[] = {
 	AC_F(ac_task_pending_note, id, "id", AC_FT_UINT, true),
 	AC_F(ac_task_pending_note, reason, "reason", AC_FT_STR, true, .max_len = 64), /* "" clears */
+	AC_F(ac_task_pending_note, fallback, "fallback", AC_FT_STR, false, .max_len = 256),
 };
 static const ac_schema pending_note_schema = AC_SCHEMA("task_pending_note", ac_task_pending_note,
     pending_note_fields);

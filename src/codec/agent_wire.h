@@ -94,10 +94,12 @@ typedef struct ac_task_events_msg {
 } ac_task_events_msg;
 extern const ac_schema ac_task_events_msg_schema;
 
-/* One note of AC_MSG_TASK_PENDING: the scheduler's reason a queued task waits ("" clears). */
+/* One note of AC_MSG_TASK_PENDING: the scheduler's reason a queued task waits ("" clears);
+ * with fallback, the task went one tier up and fallback is its history entry's detail. */
 typedef struct ac_task_pending_note {
 	ac_uint id;
 	ac_str reason;
+	ac_str fallback;
 } ac_task_pending_note;
 /* AC_MSG_TASK_PENDING: the notes of one scheduler batch. */
 typedef struct ac_task_pending_msg {

@@ -463,18 +463,27 @@ static void on_stats(void *state, ac_call *call)
 }
 
 /* The scheduler's reasons queued tasks wait (a batch of notes); shown by task.get,
- * cleared on assign. Memory only: it describes the present, a restart re-derives it. */
+ * cleared on assign. Memory only: it describes the present, a restart re-derives it.
+ * A fallback goes into the task's history, stored with the task's next change (its
+ * assignment, expiry, cancel): not worth a write of its own in an outage's burst of
+ * fallbacks, and a restart before then waits and falls back again. */
 static void on_pending(void *state, ac_call *call)
 {
 	ac_queue *q = state;
 	const ac_task_pending_msg *m = call->req;
 	const ac_task_pending_note *notes = m->tasks.items;
+	char detail[257];
 
 	for (uint32_t i = 0; i < m->tasks.count; i++) {
 		ac_task *t = ac_queue_state_find(q->qs, notes[i].id.v);
-		if (t != NULL && t->status == AC_TASK_QUEUED) {
-			ac_task_set_str(&t->pending_reason, notes[i].reason.len ? notes[i].reason.p : NULL,
-			    notes[i].reason.len);
+		if (t == NULL || t->status != AC_TASK_QUEUED) {
+			continue;
+		}
+		ac_task_set_str(&t->pending_reason, notes[i].reason.len ? notes[i].reason.p : NULL,
+		    notes[i].reason.len);
+		if (notes[i].fallback.set) {
+			ac_task_add_history(t, ac_clock_wall_ms(), "fallback",
+			    ac_str_cpy(detail, sizeof(detail), notes[i].fallback));
 		}
 	}
 }

@@ -157,7 +157,7 @@ static ac_err load_history(ac_task *t, const ac_task_wire *w)
 	const ac_history_entry *h = w->history.items;
 	static const char *const events[] = { "queued", "submitted", "assigned", "accepted",
 		"completed", "failed", "retried", "reclaimed", "expired", "dead_letter", "cancelled",
-		NULL };
+		"fallback", NULL };
 
 	/* oldest first so the newest ends up at the head */
 	for (uint32_t i = w->history.count; i-- > 0;) {

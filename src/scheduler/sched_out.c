@@ -7,18 +7,38 @@
  * by ac_actor_publish.) One scheduler.attempt event sums up each pass that tried to
  * place tasks (DESIGN §4; the original's one per scheduling pass).
  */
+#include <stdio.h>
+
 #include "scheduler/scheduler_int.h"
 
-void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
+static void tell_note(ac_scheduler *s, uint64_t id, const char *reason, const char *fallback)
 {
-	ac_mpw_map(&s->notes, 2);
+	ac_mpw_map(&s->notes, fallback != NULL ? 3 : 2);
 	ac_mpw_key(&s->notes, "id");
 	ac_mpw_u64(&s->notes, id);
 	ac_mpw_key(&s->notes, "reason");
 	ac_mpw_cstr(&s->notes, reason);
+	if (fallback != NULL) {
+		ac_mpw_key(&s->notes, "fallback");
+		ac_mpw_cstr(&s->notes, fallback);
+	}
 	if (++s->note_count >= AC_SCHED_NOTES_MAX) {
 		ac_sched_flush(s);
 	}
+}
+
+void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason)
+{
+	tell_note(s, id, reason, NULL);
+}
+
+void ac_sched_tell_fallback(ac_scheduler *s, uint64_t id, const char *from_tier,
+    const char *to_tier, const char *reason)
+{
+	char detail[160];
+
+	snprintf(detail, sizeof(detail), "%s -> %s: %s", from_tier, to_tier, reason);
+	tell_note(s, id, "", detail);
 }
 
 void ac_sched_note_attempt(ac_scheduler *s, const char *trigger)

@@ -196,6 +196,8 @@ void ac_sched_on_fallback(ac_scheduler *s, uint64_t task_id, uint64_t timer_id)
 		if (d.fallback_used) {
 			s->fallbacks++;
 			publish_fallback(s, p, &d);
+			ac_sched_tell_fallback(s, p->id, ac_tier_names[d.fallback_from_tier],
+			    ac_tier_names[d.effective_tier], p->fallback_reason);
 		}
 		/* DEBUG: a burst of fallbacks is no place for one INFO line per task */
 		ac_log(AC_LOG_DEBUG, "scheduler", "routed_after_wait", "task_id=%" PRIu64 " to=%s", p->id,

@@ -94,6 +94,9 @@ uint32_t ac_sched_slots(const ac_scheduler *s);
 /* sched_out.c */
 /* Notes for the queue why task id waits (reason; "" clears): pending_reason. */
 void ac_sched_tell_pending(ac_scheduler *s, uint64_t id, const char *reason);
+/* The task went one tier up: the queue records it in the task's history ("fallback"). */
+void ac_sched_tell_fallback(ac_scheduler *s, uint64_t id, const char *from_tier,
+    const char *to_tier, const char *reason);
 /* Sends the notes gathered so far (end of a batch, or a bound reached). Events need
  * no help: ac_actor_publish gathers them already. */
 void ac_sched_flush(ac_scheduler *s);

@@ -491,3 +491,23 @@ void ac_ts_read_file(const char *path, char *buf, size_t cap)
 	}
 	buf[n] = '\0';
 }
+
+/* Whether the task's history has an entry event (with detail, unless NULL). */
+bool ac_ts_history_has(ac_reply *r, const char *event, const char *detail)
+{
+	const msgpack_object *h = ac_reply_get(r, "task.history");
+
+	for (uint32_t i = 0; h != NULL && h->type == MSGPACK_OBJECT_ARRAY && i < h->via.array.size; i++) {
+		char path[64], ev[64], det[256] = "";
+		snprintf(path, sizeof(path), "task.history[%u].event", i);
+		if (!ac_reply_str(r, path, ev, sizeof(ev)) || strcmp(ev, event) != 0) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "task.history[%u].detail", i);
+		ac_reply_str(r, path, det, sizeof(det));
+		if (detail == NULL || strstr(det, detail) != NULL) {
+			return true;
+		}
+	}
+	return false;
+}

@@ -57,6 +57,9 @@ uint64_t ac_ts_submit(ac_client *c, const char *fields_fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* task.get; asserts ok. */
 ac_reply *ac_ts_get(ac_client *c, uint64_t id);
+/* Whether the task.get reply r has a history entry event (whose detail contains
+ * detail, unless NULL). */
+bool ac_ts_history_has(ac_reply *r, const char *event, const char *detail);
 /* Polls task.get every 10 ms until the task has status, or timeout_ms passes. */
 bool ac_ts_wait_status(ac_client *c, uint64_t id, const char *status, int timeout_ms);
 /* Polls agent.list every 10 ms until agent_id has state, or timeout_ms passes. */

@@ -16,26 +16,6 @@ TestSuite(leases, .fini = teardown);
 
 #define ULL(x) ((unsigned long long)(x))
 
-/* Whether the task's history has an entry event (with detail, unless NULL). */
-static bool history_has(ac_reply *r, const char *event, const char *detail)
-{
-	const msgpack_object *h = ac_reply_get(r, "task.history");
-
-	for (uint32_t i = 0; h != NULL && h->type == MSGPACK_OBJECT_ARRAY && i < h->via.array.size; i++) {
-		char path[64], ev[64], det[256] = "";
-		snprintf(path, sizeof(path), "task.history[%u].event", i);
-		if (!ac_reply_str(r, path, ev, sizeof(ev)) || strcmp(ev, event) != 0) {
-			continue;
-		}
-		snprintf(path, sizeof(path), "task.history[%u].detail", i);
-		ac_reply_str(r, path, det, sizeof(det));
-		if (detail == NULL || strstr(det, detail) != NULL) {
-			return true;
-		}
-	}
-	return false;
-}
-
 /* After a reclaim: queued, one generation up, reclaim_count n, a "reclaimed" entry. */
 static void expect_reclaimed(uint64_t id, uint64_t gen_before, uint64_t count)
 {
@@ -45,7 +25,7 @@ static void expect_reclaimed(uint64_t id, uint64_t gen_before, uint64_t count)
 	r = ac_ts_get(cli, id);
 	cr_assert_eq(ac_ts_u64(r, "task.generation"), gen_before + 1);
 	cr_assert_eq(ac_ts_u64(r, "task.reclaim_count"), count);
-	cr_assert(history_has(r, "reclaimed", NULL), "no reclaimed history entry");
+	cr_assert(ac_ts_history_has(r, "reclaimed", NULL), "no reclaimed history entry");
 	cr_assert(ac_reply_get(r, "task.assigned_to") == NULL ||
 	        ac_reply_get(r, "task.assigned_to")->type == MSGPACK_OBJECT_NIL,
 	    "a queued task still names its agent");
@@ -86,7 +66,7 @@ Test(leases, accept_timeout_requeues_with_higher_generation, .timeout = 30)
 	cr_assert_eq(ac_ts_fetch(cli, "slow", 2000, false, &gen), id);
 	expect_reclaimed(id, gen, 1);
 	r = ac_ts_get(cli, id);
-	cr_assert(history_has(r, "reclaimed", "accept_timeout"), "reclaim reason");
+	cr_assert(ac_ts_history_has(r, "reclaimed", "accept_timeout"), "reclaim reason");
 	ac_reply_free(r);
 	cr_assert(ac_ts_wait_agent_state(cli, "slow", "idle", 3000));
 	/* too late: the old generation is fenced off, and the agent is told to drop it */
@@ -135,7 +115,7 @@ Test(leases, lease_expiry_reclaims_a_silent_working_task, .timeout = 30)
 	cr_assert_eq(ac_ts_fetch(cli, "quiet", 2000, true, &gen), id);
 	expect_reclaimed(id, gen, 1);
 	r = ac_ts_get(cli, id);
-	cr_assert(history_has(r, "reclaimed", "lease"), "reclaim reason");
+	cr_assert(ac_ts_history_has(r, "reclaimed", "lease"), "reclaim reason");
 	ac_reply_free(r);
 	cr_assert(heartbeat_aborts(cli, "quiet", id));
 }
@@ -190,7 +170,7 @@ Test(leases, silent_agent_goes_offline_and_its_task_is_reclaimed, .timeout = 30)
 	cr_assert_eq(ac_ts_fetch(cli, "crashy", 2000, true, &gen), id);
 	expect_reclaimed(id, gen, 1);
 	r = ac_ts_get(cli, id);
-	cr_assert(history_has(r, "reclaimed", "offline"), "reclaim reason");
+	cr_assert(ac_ts_history_has(r, "reclaimed", "offline"), "reclaim reason");
 	ac_reply_free(r);
 	cr_assert(ac_ts_wait_agent_state(cli, "crashy", "offline", 3000));
 	/* offline: agent ops need a new hello; then the abort is waiting for it */
@@ -236,7 +216,7 @@ Test(leases, bye_reclaims_at_once, .timeout = 30)
 	ac_ts_expect_ok(ac_ts_call(cli, "{\"op\":\"agent.bye\",\"agent_id\":\"leaver\"}"), "bye");
 	expect_reclaimed(id, gen, 1);
 	r = ac_ts_get(cli, id);
-	cr_assert(history_has(r, "reclaimed", NULL));
+	cr_assert(ac_ts_history_has(r, "reclaimed", NULL));
 	ac_reply_free(r);
 	cr_assert(ac_ts_wait_agent_state(cli, "leaver", "offline", 3000));
 	ac_ts_expect_err(ac_ts_fenced(cli, "task.complete", "leaver", id, gen, ""), AC_ESTALE, NULL,

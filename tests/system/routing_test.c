@@ -169,12 +169,16 @@ Test(routing, a_pending_reason_clears_when_the_endpoint_recovers, .timeout = 20)
 	wait_pending(id, "", 3000); /* and still queued: no agent is there to take it */
 }
 
-/* ... or once it fell back one tier (its reason was its own tier's). */
-Test(routing, a_pending_reason_clears_when_the_task_falls_back, .timeout = 20)
+/* ... or once it fell back one tier (its reason was its own tier's). While it waits for
+ * an agent of the tier above, its history says so; the entry is stored with the
+ * assignment and survives a restart. */
+Test(routing, a_pending_reason_clears_when_the_task_falls_back, .timeout = 30)
 {
 	static const char *const args[] = { "--set", "fallback_wait_ms=200", NULL };
+	const char *detail = "standard -> complex: no_healthy_ollama_endpoints";
 	uint64_t id;
 	ac_tevent *ev;
+	ac_reply *r;
 
 	boot(args);
 	id = submit_std();
@@ -183,6 +187,19 @@ Test(routing, a_pending_reason_clears_when_the_task_falls_back, .timeout = 20)
 	cr_assert_not_null(ev, "no scheduler.fallback within 3 s (fallback_wait_ms 200)");
 	ac_tevent_free(ev);
 	wait_pending(id, "", 3000);
+	r = ac_ts_get(cli, id);
+	cr_assert(ac_ts_history_has(r, "fallback", detail), "no history entry \"fallback\" (%s)", detail);
+	ac_reply_free(r);
+	ac_ts_hello(cli, "c1", ",\"targets\":[\"claude\"]");
+	cr_assert_eq(ac_ts_fetch(cli, "c1", 3000, true, NULL), id);
+	ac_client_close(cli);
+	cr_assert_eq(ac_ts_stop(&srv), 0);
+	cr_assert(ac_ts_restart(&srv, args));
+	cli = ac_ts_client(&srv);
+	r = ac_ts_get(cli, id);
+	cr_assert(ac_ts_history_has(r, "fallback", detail), "the fallback entry was not stored");
+	cr_assert(ac_ts_history_has(r, "assigned", NULL));
+	ac_reply_free(r);
 }
 
 /* ---- load spreading ---- */
