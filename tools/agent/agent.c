@@ -75,17 +75,23 @@ watch(void *arg)
 	return NULL;
 }
 
-/* Before any other thread exists (nng's inherit the mask). */
+/* Before any other thread exists (nng's inherit the mask). A signal that comes before
+ * the watcher runs stays pending and is taken by its first sigwait. */
 static bool
-start_watcher(watcher *w, int wake_wr)
+block_signals(watcher *w, int wake_wr)
 {
 	sigemptyset(&w->set);
 	sigaddset(&w->set, SIGTERM);
 	sigaddset(&w->set, SIGINT);
 	w->wake_wr = wake_wr;
-	if (pthread_sigmask(SIG_BLOCK, &w->set, NULL) != 0) {
-		return false;
-	}
+	return pthread_sigmask(SIG_BLOCK, &w->set, NULL) == 0;
+}
+
+/* After nng is up (the client is open): the watcher's nng_closeall must not race
+ * nng's own initialisation in main (ThreadSanitizer saw it do so). */
+static bool
+start_watcher(watcher *w)
+{
 	w->is_started = pthread_create(&w->thread, NULL, watch, w) == 0;
 	return w->is_started;
 }
@@ -446,7 +452,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN); /* a child that closes its stdin early gives EPIPE */
 	ac_mpw_init(&ag.unsent);
 	rc = AC_AGENT_EXIT_FATAL;
-	if (pipe2(wake, O_CLOEXEC) != 0 || !start_watcher(&w, wake[1])) {
+	if (pipe2(wake, O_CLOEXEC) != 0 || !block_signals(&w, wake[1])) {
 		perror("agentcom-agent: cannot set up signals");
 		goto fail_watcher;
 	}
@@ -456,6 +462,11 @@ main(int argc, char **argv)
 	}
 	if ((err = ac_client_open(&ag.client, ag.cfg.url, ag.cfg.token)) != AC_OK) {
 		fprintf(stderr, "agentcom-agent: %s: %s\n", ag.cfg.url, ac_strerror(err));
+		goto fail_client;
+	}
+	if (!start_watcher(&w)) {
+		perror("agentcom-agent: cannot set up signals");
+		ac_client_close(ag.client);
 		goto fail_client;
 	}
 	if ((rc = serve(&ag)) == AC_AGENT_EXIT_OK) {
