@@ -213,8 +213,9 @@ Test(store_fail, a_failed_cancel_keeps_the_task_queued, .timeout = 30)
 	    "task.cancel");
 	r = ac_ts_get(cli, id);
 	ac_ts_expect_str(r, "task.status", "queued");
-	ac_ts_expect_str(r, "task.history[0].event", "queued");
-	cr_assert_null(ac_reply_get(r, "task.history[1]"), "the failed cancel is in the history");
+	/* (a "fallback" entry may come first: standard tasks fall back at once here) */
+	cr_assert(ac_ts_history_has(r, "queued", "submitted"));
+	cr_assert_not(ac_ts_history_has(r, "cancelled", NULL), "the failed cancel is in the history");
 	ac_reply_free(r);
 	cr_assert_eq(stat_of("queue.by_status.queued"), 1);
 	cr_assert_eq(stat_of("queue.by_status.cancelled"), 0);
