@@ -89,7 +89,8 @@ ac_err ac_store_list_tasks(ac_store *s, const ac_task_filter *f, ac_store_row_fn
 ac_err ac_store_prune(ac_store *s, int64_t before_ms, uint32_t limit, uint64_t *by_status,
     int n, uint32_t *deleted);
 
-/* Counts rows by status into counts[0..n) (status used as index; others ignored). */
+/* Counts rows by status into counts[0..n) (status used as index; others ignored),
+ * except queued rows (status 0): counts[0] is 0. The queue counts those in memory. */
 ac_err ac_store_count_by_status(ac_store *s, uint64_t *counts, int n);
 
 /* --- key/value rows for other owners (registry endpoints, etc.) --- */
