@@ -33,6 +33,12 @@ typedef struct seg {
 	uint32_t idx;
 } seg;
 
+/* Where one value of the top-level map lies in the bytes it was decoded from. */
+typedef struct span {
+	const uint8_t *p;
+	size_t len;
+} span;
+
 /* State of one decode call. */
 typedef struct dctx {
 	ac_arena *arena;
@@ -41,6 +47,13 @@ typedef struct dctx {
 	bool has_scratch;
 	unsigned nsegs;
 	seg segs[SEGS_MAX];
+	/* From bytes: the top-level map, its values' spans (NULL: none), and the value
+	 * being decoded with its span, so that an opaque top-level value is copied as it
+	 * came instead of re-encoded. */
+	const msgpack_object *top;
+	const span *spans;
+	const msgpack_object *cur_val;
+	const span *cur_span;
 } dctx;
 
 typedef ac_err (*decode_fn)(dctx *c, const ac_field *f, const msgpack_object *o, void *h);
@@ -421,19 +434,26 @@ static ac_err take_opaque(dctx *c, const msgpack_object *o, uint32_t max, ac_raw
 	if (is_too_deep(o, OPAQUE_DEPTH_MAX)) {
 		return fail(c, "must be nested at most %u levels deep", OPAQUE_DEPTH_MAX);
 	}
-	if (!c->has_scratch) {
-		ac_mpw_init(&c->scratch);
-		c->has_scratch = true;
+	if (o == c->cur_val && c->cur_span != NULL) {
+		p = c->cur_span->p;
+		len = c->cur_span->len;
+	} else {
+		if (!c->has_scratch) {
+			ac_mpw_init(&c->scratch);
+			c->has_scratch = true;
+		}
+		ac_mpw_reset(&c->scratch);
+		ac_mpw_object(&c->scratch, o);
+		if (c->scratch.err != AC_OK) {
+			return oom(c);
+		}
+		p = ac_mpw_data(&c->scratch);
+		len = ac_mpw_len(&c->scratch);
 	}
-	ac_mpw_reset(&c->scratch);
-	ac_mpw_object(&c->scratch, o);
-	if (c->scratch.err != AC_OK) {
-		return oom(c);
-	}
-	if ((len = ac_mpw_len(&c->scratch)) > max) {
+	if (len > max) {
 		return fail(c, "must be at most %" PRIu32 " bytes encoded", max);
 	}
-	if ((p = ac_arena_dup(c->arena, ac_mpw_data(&c->scratch), len)) == NULL) {
+	if ((p = ac_arena_dup(c->arena, p, len)) == NULL) {
 		return oom(c);
 	}
 	*out = (ac_raw){ p, (uint32_t)len, true };
@@ -489,6 +509,8 @@ static ac_err decode_map(dctx *c, const ac_schema *s, const msgpack_object *map,
 			return fail(c, "must not be repeated");
 		}
 		seen[bit / 64] |= UINT64_C(1) << (bit % 64);
+		c->cur_val = val;
+		c->cur_span = map == c->top && c->spans != NULL ? &c->spans[i] : NULL;
 		if (val->type != MSGPACK_OBJECT_NIL &&
 		    (rc = ftypes[f->type].decode(c, f, val, (char *)out + f->offset)) != AC_OK) {
 			return rc;
@@ -504,11 +526,12 @@ static ac_err decode_map(dctx *c, const ac_schema *s, const msgpack_object *map,
 	return AC_OK;
 }
 
-ac_err ac_schema_decode(const ac_schema *s, const msgpack_object *map, void *out, ac_arena *arena,
-    ac_decode_err *err)
+static ac_err decode_top(const ac_schema *s, const msgpack_object *map, const span *spans,
+    void *out, ac_arena *arena, ac_decode_err *err)
 {
 	ac_decode_err ignored;
-	dctx c = { .arena = arena, .err = err != NULL ? err : &ignored };
+	dctx c = { .arena = arena, .err = err != NULL ? err : &ignored, .top = map,
+		.spans = spans };
 	ac_err rc;
 
 	memset(out, 0, s->size);
@@ -524,6 +547,39 @@ ac_err ac_schema_decode(const ac_schema *s, const msgpack_object *map, void *out
 		memset(out, 0, s->size); /* no half-decoded fields */
 	}
 	return rc;
+}
+
+ac_err ac_schema_decode(const ac_schema *s, const msgpack_object *map, void *out, ac_arena *arena,
+    ac_decode_err *err)
+{
+	return decode_top(s, map, NULL, out, arena, err);
+}
+
+/* The spans of the values of the map that p holds (prevalidated), in order; NULL when
+ * it is no map, has more than max entries, or the arena is out of memory (opaque values
+ * are then re-encoded from their objects). */
+static const span *value_spans(const uint8_t *p, size_t len, uint32_t max, ac_arena *arena)
+{
+	uint32_t count;
+	size_t off, n;
+	span *spans;
+
+	if (!ac_mp_map_header(p, len, &count, &off) || count > max ||
+	    (spans = ac_arena_alloc(arena, (count ? count : 1) * sizeof(*spans))) == NULL) {
+		return NULL;
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		if (ac_mp_value_len(p + off, len - off, AC_MAX_WIRE_DEPTH, &n) != AC_OK) {
+			return NULL; /* the key */
+		}
+		off += n;
+		if (ac_mp_value_len(p + off, len - off, AC_MAX_WIRE_DEPTH, &n) != AC_OK) {
+			return NULL;
+		}
+		spans[i] = (span){ p + off, n };
+		off += n;
+	}
+	return spans;
 }
 
 ac_err ac_schema_decode_bytes(const ac_schema *s, const uint8_t *p, size_t len, void *out,
@@ -545,7 +601,8 @@ ac_err ac_schema_decode_bytes(const ac_schema *s, const uint8_t *p, size_t len, 
 	msgpack_unpacked_init(&u);
 	ret = msgpack_unpack_next(&u, (const char *)p, len, &off);
 	if (ret == MSGPACK_UNPACK_SUCCESS && off == len) {
-		rc = ac_schema_decode(s, &u.data, out, arena, err);
+		rc = decode_top(s, &u.data, value_spans(p, len, FIELDS_MAX * 4, arena), out, arena,
+		    err);
 	} else if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
 		rc = set_err(err, AC_ENOMEM, "out of memory");
 	} else {
