@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-bench's main: option parsing, the run deadline and its watchdog, the clock
  * and pacing helpers and thread groups shared by every mode (ping, echo, submit, e2e,
- * beanstalk, route, probe). Each run is bounded by counts and by --timeout, so it
+ * beanstalk, route, probe, tables). Each run is bounded by counts and by --timeout, so it
  * always ends.
  */
 #include <errno.h>
@@ -153,6 +153,7 @@ static const struct opt_def {
 	{ "--payload", OPT_LL, offsetof(bench_opts, payload) },
 	{ "--iterations", OPT_LL, offsetof(bench_opts, iterations) },
 	{ "--endpoints", OPT_LL, offsetof(bench_opts, endpoints) },
+	{ "--entries", OPT_LL, offsetof(bench_opts, entries) },
 	{ "--rate", OPT_DBL, offsetof(bench_opts, rate) },
 };
 
@@ -171,6 +172,8 @@ usage(FILE *f)
 	    "  agentcom-bench beanstalk --addr 127.0.0.1:PORT --submitters S --workers A"
 	    " --tasks N [--payload BYTES]\n"
 	    "  agentcom-bench route [--iterations N]   (pure routing cost, no server)\n"
+	    "  agentcom-bench tables [--entries N]   (token and endpoint tables of N entries,\n"
+	    "      default 5000: admission, token create/revoke, endpoint lookups; no server)\n"
 	    "  agentcom-bench probe --url U --token T [--endpoints N] --seconds S\n"
 	    "      (N fake Ollamas on 127.0.0.1; run the server with"
 	    " --set health_interval_ms=1000)\n"
@@ -242,6 +245,7 @@ set_defaults(bench_opts *o)
 	o->payload = 100;
 	o->iterations = 100000;
 	o->endpoints = 200;
+	o->entries = 5000;
 }
 
 static int
@@ -260,8 +264,10 @@ check_opts(const bench_opts *o)
 		      "--wait-ms 0..30000, --payload 32..65536\n", stderr);
 		return -1;
 	}
-	if (o->iterations < 1 || o->endpoints < 1 || o->endpoints > 1000) {
-		fputs("agentcom-bench: --iterations >= 1, --endpoints 1..1000\n", stderr);
+	if (o->iterations < 1 || o->endpoints < 1 || o->endpoints > 1000 || o->entries < 1 ||
+	    o->entries > 1000000) {
+		fputs("agentcom-bench: --iterations >= 1, --endpoints 1..1000, --entries 1..1000000\n",
+		    stderr);
 		return -1;
 	}
 	if (strcmp(o->e2e_mode, "plain") != 0 && strcmp(o->e2e_mode, "fast") != 0) {
@@ -280,7 +286,7 @@ main(int argc, char **argv)
 	} modes[] = { { "ping", bench_ping }, { "echo", bench_echo }, { "submit", bench_submit },
 		{ "e2e", bench_e2e },
 		{ "beanstalk", bench_beanstalk }, { "route", bench_route },
-		{ "probe", bench_probe } };
+		{ "probe", bench_probe }, { "tables", bench_tables } };
 	bench_opts o;
 	pthread_t wd;
 

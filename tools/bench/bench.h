@@ -2,7 +2,7 @@
  * agentcom-bench: load generator for agentcomd (DESIGN §10) and a beanstalkd peer.
  * Shared pieces: options, clock and pacing, thread groups, latency histograms, error
  * counts, msgpack request building with msgpack_packer, and the per-mode entry points
- * (ping, submit, e2e, beanstalk, route, probe).
+ * (ping, submit, e2e, beanstalk, route, probe, tables).
  */
 #ifndef AGENTCOM_BENCH_H
 #define AGENTCOM_BENCH_H
@@ -28,6 +28,7 @@ typedef struct bench_opts {
 	long long tasks, preload, payload;
 	long long iterations; /* route: decisions timed per endpoint count */
 	long long endpoints;  /* probe: fake Ollama responders registered */
+	long long entries;    /* tables: tokens and endpoints in the tables timed */
 	double rate; /* tasks/s for paced e2e; 0: closed loop */
 } bench_opts;
 
@@ -138,5 +139,6 @@ int bench_e2e(const bench_opts *o);
 int bench_beanstalk(const bench_opts *o);
 int bench_route(const bench_opts *o);
 int bench_probe(const bench_opts *o);
+int bench_tables(const bench_opts *o);
 
 #endif
