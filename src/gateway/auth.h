@@ -22,8 +22,8 @@ typedef struct ac_admission {
  * out->why.code (also returned): bad_request (not msgpack, not a map, no op),
  * unknown_op, unauthenticated (missing or unknown token), permission_denied (role not
  * allowed; an agent op whose agent_id is not the token's). tokens NULL means auth is
- * off (--insecure): every caller is admin. The caller must hold tokens' read lock.
- * arena holds decoding scratch. Any thread. */
+ * off (--insecure): every caller is admin. arena holds decoding scratch. Any thread
+ * (the token lookup takes the table's read lock itself). */
 ac_err ac_gateway_admit(const ac_tokens *tokens, const uint8_t *req, size_t len,
     ac_arena *arena, ac_admission *out);
 

@@ -62,9 +62,7 @@ static void on_token_create(void *state, ac_call *call)
 	}
 	ac_str_cpy(agent_id, sizeof(agent_id), req->agent_id);
 	ac_str_cpy(label, sizeof(label), req->label);
-	pthread_rwlock_wrlock(&gw->tokens_lock);
 	err = ac_tokens_create(gw->tokens, role, agent_id, label, text, &info);
-	pthread_rwlock_unlock(&gw->tokens_lock);
 	if (err != AC_OK) {
 		ac_actor_reply_err(call->actor, &call->env, err == AC_EIO ? AC_EUNAVAIL : err,
 		    "could not store the token", NULL);
@@ -117,9 +115,7 @@ static void on_token_revoke(void *state, ac_call *call)
 		return;
 	}
 	ac_str_cpy(id, sizeof(id), req->id);
-	pthread_rwlock_wrlock(&gw->tokens_lock);
 	err = ac_tokens_revoke(gw->tokens, id);
-	pthread_rwlock_unlock(&gw->tokens_lock);
 	if (err != AC_OK) {
 		ac_actor_reply_err(call->actor, &call->env, err == AC_EIO ? AC_EUNAVAIL : err,
 		    err == AC_ENOTFOUND ? "no token with this id" : "could not store the change",
@@ -321,7 +317,6 @@ static void gateway_free(ac_gateway *gw)
 	close_sockets(gw);
 	gw_workers_free(gw);
 	ac_tokens_free(gw->tokens);
-	pthread_rwlock_destroy(&gw->tokens_lock);
 	pthread_mutex_destroy(&gw->pool_lock);
 	free(gw->workers);
 	free(gw);
@@ -347,7 +342,6 @@ ac_err ac_gateway_start(ac_rt *rt, const ac_config *cfg, ac_gateway **out, char 
 	gw->rt = rt;
 	gw->cfg = cfg;
 	pthread_mutex_init(&gw->pool_lock, NULL);
-	pthread_rwlock_init(&gw->tokens_lock, NULL);
 	if (!cfg->insecure) {
 		if ((err = ac_tokens_open(cfg->data_dir, &gw->tokens, &created_admin)) != AC_OK) {
 			goto fail;

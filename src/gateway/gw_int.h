@@ -51,10 +51,9 @@ struct ac_gateway {
 	gw_worker **workers;
 	atomic_uint worker_count;
 	pthread_mutex_t pool_lock;
-	/* Tokens: written only by the gateway actor thread under the write lock, read by
-	 * workers under the read lock. NULL with --insecure. */
+	/* Tokens: changed only by the gateway actor thread, looked up by workers (the
+	 * table's own lock keeps them apart). NULL with --insecure. */
 	ac_tokens *tokens;
-	pthread_rwlock_t tokens_lock;
 	atomic_bool closing;
 	atomic_bool forward_pipes;
 };

@@ -161,13 +161,7 @@ static void on_request(gw_worker *w, nng_msg *req)
 		reply_error(w, seq, &adm.why);
 		return;
 	}
-	if (gw->tokens != NULL) {
-		pthread_rwlock_rdlock(&gw->tokens_lock);
-	}
 	err = ac_gateway_admit(gw->tokens, nng_msg_body(req), nng_msg_len(req), &w->arena, &adm);
-	if (gw->tokens != NULL) {
-		pthread_rwlock_unlock(&gw->tokens_lock);
-	}
 	ac_arena_reset(&w->arena);
 	if (err != AC_OK) {
 		nng_msg_free(req);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT
  * The token table: SHA-256 hashes of API tokens with their role, agent binding and label,
- * an index on the hash for lookups, and the <data_dir>/tokens file (replaced atomically).
- * It owns the table and its files; it never stores or logs a token's text, and never
- * compares secret bytes with an early exit. (Over the 500-line soft limit: the file
- * format is kept beside the table it persists; it could move to a tokens_file.c.)
+ * an index on the hash prefix that is also the token's id, the lock that lets worker
+ * threads look tokens up while the gateway thread changes the table, and the
+ * <data_dir>/tokens file (replaced atomically). It owns the table and its files; it never
+ * stores or logs a token's text, and never compares secret bytes with an early exit.
+ * (Over the 500-line soft limit: the file format is kept beside the table it persists;
+ * it could move to a tokens_file.c.)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include "rt/log.h"
 
 #define HASH_LEN 32
+#define KEY_LEN (AC_TOKEN_ID_LEN / 2) /* hash bytes an id spells: the index key */
 #define MAX_NAME_LEN 128   /* agent ids and labels (DESIGN §8) */
 #define INDEX_MIN_CAP 16
 
@@ -38,16 +42,22 @@ typedef struct token {
 	uint8_t hash[HASH_LEN];
 } token;
 
+/* One writer (the thread that calls create and revoke) and many readers (check). The
+ * writer changes v, count, cap, index and index_cap only under the write lock, and only
+ * for the in-memory step: the file is written and synced with no lock held, so lookups
+ * never wait for the disk. The writer itself reads without the lock. */
 struct ac_tokens {
 	char file[PATH_MAX];     /* <data_dir>/tokens */
 	char tmp[PATH_MAX];      /* <data_dir>/tokens.tmp */
 	char admin[PATH_MAX];    /* <data_dir>/admin.token */
 	char dir[PATH_MAX];
-	token *v;                /* creation order */
+	pthread_rwlock_t lock;   /* guards the fields below against the readers */
+	token *v;                /* creation order; v[count] is the writer's, unlocked */
 	size_t count;
 	size_t cap;
-	/* Open addressing on the first 8 hash bytes (uniform, so no further mixing):
-	 * a slot holds index + 1 into v, 0 when empty. Load factor stays <= 1/2. */
+	/* Open addressing on the first KEY_LEN hash bytes, which are also the id's (uniform,
+	 * so no further mixing): a slot holds index + 1 into v, 0 when empty. Load factor
+	 * stays <= 1/2. Probing visits tokens of one key in creation order. */
 	uint32_t *index;
 	size_t index_cap;        /* a power of two */
 };
@@ -135,11 +145,12 @@ static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 	return diff == 0;
 }
 
+/* The index key: the KEY_LEN bytes that the id spells in hex. */
 static uint64_t hash_prefix(const uint8_t *hash)
 {
-	uint64_t k;
+	uint64_t k = 0;
 
-	memcpy(&k, hash, sizeof(k));
+	memcpy(&k, hash, KEY_LEN);
 	return k;
 }
 
@@ -232,40 +243,64 @@ static size_t find(const ac_tokens *t, const uint8_t *hash)
 	return SIZE_MAX;
 }
 
-/* The table invariant: counts fit and every token is found by its hash. */
-static bool is_consistent(const ac_tokens *t)
+/* The first-created token named id, SIZE_MAX if none. An id is the hex of the key, so
+ * it probes the same index; ids are not secret (token.list shows them). */
+static size_t find_id(const ac_tokens *t, const char *id)
+{
+	uint8_t key[KEY_LEN];
+	size_t mask = t->index_cap - 1;
+
+	if (!hex_decode(id, key, KEY_LEN)) {
+		return SIZE_MAX;
+	}
+	for (size_t s = (size_t)hash_prefix(key) & mask; t->index[s] != 0; s = (s + 1) & mask) {
+		if (strcmp(t->v[t->index[s] - 1].info.id, id) == 0) {
+			return t->index[s] - 1;
+		}
+	}
+	return SIZE_MAX;
+}
+
+bool ac_tokens_is_consistent(const ac_tokens *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
-		if (find(t, t->v[i].hash) != i) {
+		/* find_id gives the first-created token of an id: never one after i */
+		if (find(t, t->v[i].hash) != i || find_id(t, t->v[i].info.id) > i) {
 			return false;
 		}
 	}
 	return t->count <= t->cap && 2 * t->count <= t->index_cap;
 }
 
-static bool write_line(int fd, const token *k)
+static bool write_line(FILE *f, const token *k)
 {
 	char hash[2 * HASH_LEN + 1], label[2 * MAX_NAME_LEN + 1];
 
 	hex_encode(k->hash, HASH_LEN, hash);
 	hex_encode((const uint8_t *)k->info.label, strlen(k->info.label), label);
-	return dprintf(fd, "v1 %s %s %s %s %lld %s\n", k->info.id, ac_role_name(k->info.role), hash,
+	return fprintf(f, "v1 %s %s %s %s %lld %s\n", k->info.id, ac_role_name(k->info.role), hash,
 	    k->info.role == AC_ROLE_AGENT ? k->info.agent_id : "-",
 	    (long long)k->info.created_at_ms, label[0] != '\0' ? label : "-") > 0;
 }
 
 /* Writes v[0..count) except v[skip] to tokens.tmp, fsyncs it, renames it over tokens and
- * fsyncs the directory. On AC_EIO the old file is untouched. */
+ * fsyncs the directory. On AC_EIO the old file is untouched. Lines go through a stdio
+ * buffer: one write per line made a change cost thousands of syscalls at a few thousand
+ * tokens. Reads the table only: the writer calls it without the lock. */
 static ac_err persist(const ac_tokens *t, size_t count, size_t skip)
 {
 	int fd = open(t->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool is_ok = fd >= 0;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	bool is_ok = f != NULL;
 
-	for (size_t i = 0; i < count && is_ok; i++) {
-		is_ok = i == skip || write_line(fd, &t->v[i]);
+	if (fd >= 0 && f == NULL) {
+		close(fd);
 	}
-	is_ok = is_ok && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0) {
+	for (size_t i = 0; i < count && is_ok; i++) {
+		is_ok = i == skip || write_line(f, &t->v[i]);
+	}
+	is_ok = is_ok && fflush(f) == 0 && fsync(fd) == 0;
+	if (f != NULL && fclose(f) != 0) {
 		is_ok = false;
 	}
 	if (!is_ok || rename(t->tmp, t->file) != 0) {
@@ -352,8 +387,8 @@ static ac_err load(ac_tokens *t, FILE *f)
 	return err;
 }
 
-/* Fills v[count] (reserved, not yet counted) with a fresh token and writes its text.
- * Retries the astronomically rare case of an id that is already taken. */
+/* Fills v[count] (reserved, not yet counted: no reader sees it) with a fresh token and
+ * writes its text. Retries the astronomically rare case of an id that is already taken. */
 static ac_err make_token(ac_tokens *t, ac_role role, const char *agent_id, const char *label,
     char *text)
 {
@@ -372,10 +407,7 @@ static ac_err make_token(ac_tokens *t, ac_role role, const char *agent_id, const
 		sha256(text, AC_TOKEN_TEXT_LEN, k->hash);
 		memset(&k->info, 0, sizeof(k->info));
 		hex_encode(k->hash, AC_TOKEN_ID_LEN / 2, k->info.id);
-		is_taken = false;
-		for (size_t i = 0; i < t->count; i++) {
-			is_taken |= strcmp(t->v[i].info.id, k->info.id) == 0;
-		}
+		is_taken = find_id(t, k->info.id) != SIZE_MAX;
 	} while (is_taken);
 	explicit_bzero(secret, sizeof(secret));
 	k->info.role = role;
@@ -441,6 +473,7 @@ ac_err ac_tokens_open(const char *data_dir, ac_tokens **out, bool *created_admin
 	if (t == NULL) {
 		return AC_ENOMEM;
 	}
+	pthread_rwlock_init(&t->lock, NULL);
 	if (!set_paths(t, data_dir)) {
 		ac_log(AC_LOG_ERR, "gateway", "tokens_path_too_long", "dir=%s", data_dir);
 		err = AC_EIO;
@@ -463,7 +496,7 @@ ac_err ac_tokens_open(const char *data_dir, ac_tokens **out, bool *created_admin
 	if (err != AC_OK) {
 		goto fail;
 	}
-	AC_ASSERT(is_consistent(t));
+	AC_ASSERT(ac_tokens_is_consistent(t));
 	*out = t;
 	return AC_OK;
 
@@ -475,6 +508,7 @@ fail:
 void ac_tokens_free(ac_tokens *t)
 {
 	if (t != NULL) {
+		pthread_rwlock_destroy(&t->lock);
 		free(t->v);
 		free(t->index);
 		free(t);
@@ -487,13 +521,13 @@ bool ac_tokens_check(const ac_tokens *t, const char *tok, size_t len, ac_token_i
 	size_t i;
 
 	sha256(tok, len, hash);
-	if ((i = find(t, hash)) == SIZE_MAX) {
-		return false;
-	}
-	if (info != NULL) {
+	/* The lock is not part of the table's value: taking it does not change t. */
+	pthread_rwlock_rdlock((pthread_rwlock_t *)&t->lock);
+	if ((i = find(t, hash)) != SIZE_MAX && info != NULL) {
 		*info = t->v[i].info;
 	}
-	return true;
+	pthread_rwlock_unlock((pthread_rwlock_t *)&t->lock);
+	return i != SIZE_MAX;
 }
 
 ac_err ac_tokens_create(ac_tokens *t, ac_role role, const char *agent_id, const char *label,
@@ -506,36 +540,40 @@ ac_err ac_tokens_create(ac_tokens *t, ac_role role, const char *agent_id, const 
 	    (label != NULL && strlen(label) > MAX_NAME_LEN)) {
 		return AC_EINVAL;
 	}
-	if ((err = reserve_one(t)) != AC_OK ||
-	    (err = make_token(t, role, agent_id, label, text)) != AC_OK ||
+	pthread_rwlock_wrlock(&t->lock);
+	err = reserve_one(t); /* may move v and the index */
+	pthread_rwlock_unlock(&t->lock);
+	if (err != AC_OK || (err = make_token(t, role, agent_id, label, text)) != AC_OK ||
 	    (err = persist(t, t->count + 1, SIZE_MAX)) != AC_OK) {
 		explicit_bzero(text, AC_TOKEN_TEXT_LEN + 1);
 		return err;
 	}
+	pthread_rwlock_wrlock(&t->lock);
 	index_insert(t, t->count);
 	*info = t->v[t->count++].info;
-	AC_ASSERT(is_consistent(t));
+	pthread_rwlock_unlock(&t->lock);
+	AC_ASSERT(find(t, t->v[t->count - 1].hash) == t->count - 1);
 	return AC_OK;
 }
 
 ac_err ac_tokens_revoke(ac_tokens *t, const char *id)
 {
-	size_t i = 0;
+	size_t i = find_id(t, id);
 	ac_err err;
 
-	while (i < t->count && strcmp(t->v[i].info.id, id) != 0) {
-		i++;
-	}
-	if (i == t->count) {
+	if (i == SIZE_MAX) {
 		return AC_ENOTFOUND;
 	}
 	if ((err = persist(t, t->count, i)) != AC_OK) {
 		return err;
 	}
+	/* Keeps creation order for token.list, so the positions after i shift and the index
+	 * is rebuilt: O(count) in memory, like the file rewrite before it. */
+	pthread_rwlock_wrlock(&t->lock);
 	memmove(&t->v[i], &t->v[i + 1], (t->count - i - 1) * sizeof(*t->v));
 	t->count--;
 	index_rebuild(t);
-	AC_ASSERT(is_consistent(t));
+	pthread_rwlock_unlock(&t->lock);
 	return AC_OK;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * The token table: API tokens stored as SHA-256 hashes with a role (and, for agents,
- * the one agent_id they are bound to), persisted in <data-dir>/tokens. Pure data plus
- * file I/O; no locks and no threads (the gateway guards it with its rwlock).
+ * the one agent_id they are bound to), persisted in <data-dir>/tokens. Data, file I/O
+ * and its own reader/writer lock: one writer thread (the gateway actor's) changes it
+ * while any number of threads (the gateway's workers) look tokens up. No threads.
  */
 #ifndef AC_GATEWAY_TOKENS_H
 #define AC_GATEWAY_TOKENS_H
@@ -34,26 +35,36 @@ typedef struct ac_tokens ac_tokens;
 ac_err ac_tokens_open(const char *data_dir, ac_tokens **out, bool *created_admin);
 void ac_tokens_free(ac_tokens *t);
 
-/* Looks up the token text tok[0..len): hashes it with SHA-256 and compares with the
- * stored hashes in constant time. On a match copies its info into *info and returns
- * true. Read-only: safe from several threads at once if no writer runs. */
+/* Looks up the token text tok[0..len): hashes it with SHA-256, finds the stored hash in
+ * the index (O(1)) and compares it in constant time. On a match copies its info into
+ * *info and returns true. Any thread, concurrently with each other and with the writer:
+ * it holds the table's read lock, which the writer takes only while memory changes. */
 bool ac_tokens_check(const ac_tokens *t, const char *tok, size_t len, ac_token_info *info);
 
 /* Creates a token with role (and agent_id for AC_ROLE_AGENT, required then; ignored
  * otherwise) and label (may be NULL), persists the table (write to a temp file, fsync,
  * rename) and writes the token text (NUL-terminated, AC_TOKEN_TEXT_LEN + 1 bytes) into
  * text and its info into *info. The text is never stored. AC_EINVAL for a missing
- * agent_id, AC_EIO when persisting fails (then nothing changed). */
+ * agent_id, AC_EIO when persisting fails (then nothing changed). The writer thread only
+ * (as revoke); lookups go on while the file is written and see the token once it is. */
 ac_err ac_tokens_create(ac_tokens *t, ac_role role, const char *agent_id, const char *label,
     char *text, ac_token_info *info);
 
-/* Revokes the token named id and persists; AC_ENOTFOUND when absent, AC_EIO on a
- * write failure (then nothing changed). */
+/* Revokes the token named id (found through the index) and persists; AC_ENOTFOUND when
+ * absent, AC_EIO on a write failure (then nothing changed). Lookups accept the token
+ * until the file no longer holds it. The writer thread only. */
 ac_err ac_tokens_revoke(ac_tokens *t, const char *id);
 
-/* Number of tokens, and the i-th one (0 <= i < count) in creation order. */
+/* Number of tokens, and the i-th one (0 <= i < count) in creation order. The writer
+ * thread only (it needs no lock: nobody else changes the table). Borrowed until the
+ * next create or revoke. */
 size_t ac_tokens_count(const ac_tokens *t);
 const ac_token_info *ac_tokens_at(const ac_tokens *t, size_t i);
+
+/* The table's invariant, for asserts and tests: every token is found by its hash, the
+ * id lookup finds no token created after it, and the index has room. O(count). The
+ * writer thread only. */
+bool ac_tokens_is_consistent(const ac_tokens *t);
 
 /* Role names on the wire: "admin", "client", "agent". */
 const char *ac_role_name(ac_role role);

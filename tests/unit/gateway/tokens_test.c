@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * Tests of the token table (src/gateway/tokens.c): first-start admin token, reload,
  * constant-time check accepting only exact texts, agent binding, revocation, the file
- * never holding a token's text, and corrupt files refused. Each test has its own data dir.
+ * never holding a token's text, corrupt files refused, the index (growth, ids and keys
+ * that collide, revoke by id among thousands) and lookups while the table changes.
+ * Each test has its own data dir.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,5 +367,189 @@ Test(tokens, write_failure_changes_nothing)
 	ac_tokens_free(t);
 	t = open_ok(false);
 	cr_assert_eq(ac_tokens_count(t), 3);
+	ac_tokens_free(t);
+}
+
+/* A client token line whose hash is the 64 hex digits hash (its id: their first 12). */
+static void append_line(FILE *f, const char *hash, long long created_at_ms)
+{
+	fprintf(f, "v1 %.12s client %s - %lld -\n", hash, hash, created_at_ms);
+}
+
+/* The hash of filler token i: distinct ids, spread over every slot. */
+static void filler_hash(unsigned i, char hash[65])
+{
+	unsigned x = i * 2654435761u;
+
+	snprintf(hash, 65, "%08x%04x%052d", x, i & 0xffff, 0);
+}
+
+/* Writes <dir>/tokens: the given lines first, then n filler tokens. */
+static void write_tokens(const char *const *hashes, size_t k, unsigned n)
+{
+	char path[128], hash[65];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tokens", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	for (size_t i = 0; i < k; i++) {
+		append_line(f, hashes[i], 1000 + (long long)i);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		filler_hash(i, hash);
+		append_line(f, hash, 2000 + (long long)i);
+	}
+	cr_assert_eq(fclose(f), 0);
+}
+
+Test(tokens, ids_and_keys_that_collide_are_told_apart_and_revoked_oldest_first)
+{
+	static const char *const hashes[] = {
+		"0123456789ab" "0000000000000000000000000000000000000000000000000001", /* A */
+		"0123456789cd" "0000000000000000000000000000000000000000000000000002", /* same home */
+		"0123456789ab" "0000000000000000000000000000000000000000000000000003", /* A's id */
+	};
+	ac_tokens *t = NULL;
+	bool created;
+
+	write_tokens(hashes, 3, 40);
+	cr_assert_eq(ac_tokens_open(dir, &t, &created), AC_OK);
+	cr_assert(ac_tokens_is_consistent(t));
+	cr_assert_eq(ac_tokens_revoke(t, "0123456789ab"), AC_OK);
+	cr_assert_eq(ac_tokens_count(t), 42);
+	cr_assert_eq(ac_tokens_at(t, 0)->created_at_ms, 1001, "not the oldest of the id went");
+	cr_assert_eq(ac_tokens_at(t, 1)->created_at_ms, 1002);
+	cr_assert(ac_tokens_is_consistent(t));
+	cr_assert_eq(ac_tokens_revoke(t, "0123456789ab"), AC_OK);
+	cr_assert_eq(ac_tokens_revoke(t, "0123456789ab"), AC_ENOTFOUND);
+	cr_assert_str_eq(ac_tokens_at(t, 0)->id, "0123456789cd");
+	cr_assert(ac_tokens_is_consistent(t));
+	ac_tokens_free(t);
+	t = open_ok(false);
+	cr_assert_eq(ac_tokens_count(t), 41);
+	cr_assert_str_eq(ac_tokens_at(t, 0)->id, "0123456789cd");
+	ac_tokens_free(t);
+}
+
+Test(tokens, revoke_takes_only_exact_ids)
+{
+	static const char *const hashes[] = { H };
+	static const char *const wrong[] = { "0123456789AB", "0123456789a", "0123456789abc", "",
+		"0123456789ax", "123456789ab0" };
+	ac_tokens *t = NULL;
+	bool created;
+
+	write_tokens(hashes, 1, 0);
+	cr_assert_eq(ac_tokens_open(dir, &t, &created), AC_OK);
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		cr_assert_eq(ac_tokens_revoke(t, wrong[i]), AC_ENOTFOUND, "revoked by '%s'", wrong[i]);
+	}
+	cr_assert_eq(ac_tokens_count(t), 1);
+	cr_assert_eq(ac_tokens_revoke(t, "0123456789ab"), AC_OK);
+	cr_assert_eq(ac_tokens_count(t), 0);
+	ac_tokens_free(t);
+}
+
+Test(tokens, thousands_of_tokens_revoked_by_id_keep_the_index_whole)
+{
+	enum { N = 3000 };
+	char text[AC_TOKEN_TEXT_LEN + 1], hash[65];
+	ac_tokens *t = NULL;
+	ac_token_info info, got;
+	bool created;
+
+	write_tokens(NULL, 0, N);
+	cr_assert_eq(ac_tokens_open(dir, &t, &created), AC_OK);
+	cr_assert_eq(ac_tokens_count(t), N);
+	for (unsigned i = 0; i < N; i += 3) {
+		filler_hash(i, hash);
+		hash[AC_TOKEN_ID_LEN] = '\0';
+		cr_assert_eq(ac_tokens_revoke(t, hash), AC_OK, "token %u", i);
+	}
+	cr_assert_eq(ac_tokens_count(t), N - N / 3);
+	cr_assert(ac_tokens_is_consistent(t));
+	cr_assert_eq(ac_tokens_create(t, AC_ROLE_CLIENT, NULL, "late", text, &info), AC_OK);
+	cr_assert(ac_tokens_check(t, text, strlen(text), &got));
+	cr_assert_str_eq(got.id, info.id);
+	cr_assert_eq(ac_tokens_revoke(t, info.id), AC_OK);
+	cr_assert_not(ac_tokens_check(t, text, strlen(text), NULL));
+	ac_tokens_free(t);
+	t = open_ok(false);
+	cr_assert_eq(ac_tokens_count(t), N - N / 3);
+	cr_assert_eq(ac_tokens_at(t, 0)->created_at_ms, 2001);
+	ac_tokens_free(t);
+}
+
+Test(tokens, index_grows_with_every_created_token_found)
+{
+	enum { N = 100 };
+	static char texts[N][AC_TOKEN_TEXT_LEN + 1];
+	ac_tokens *t = open_ok(true);
+	ac_token_info info, got;
+
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(ac_tokens_create(t, AC_ROLE_CLIENT, NULL, NULL, texts[i], &info), AC_OK);
+		cr_assert(ac_tokens_is_consistent(t), "after token %d", i);
+		for (int k = 0; k <= i; k++) {
+			cr_assert(ac_tokens_check(t, texts[k], AC_TOKEN_TEXT_LEN, &got), "%d of %d", k, i);
+		}
+		cr_assert_str_eq(got.id, info.id);
+	}
+	ac_tokens_free(t);
+}
+
+typedef struct reader {
+	ac_tokens *t;
+	const char *text;
+	atomic_bool *stop;
+	long misses, rounds;
+} reader;
+
+static void *read_loop(void *arg)
+{
+	reader *r = arg;
+	ac_token_info info;
+
+	while (!atomic_load(r->stop)) {
+		r->misses += !ac_tokens_check(r->t, r->text, AC_TOKEN_TEXT_LEN, &info) ||
+		    info.role != AC_ROLE_ADMIN;
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/* Workers look tokens up while the gateway thread creates and revokes (the index grows
+ * from 16 slots and is rebuilt on each revoke): the admin token is found every time. */
+Test(tokens, lookups_during_create_and_revoke_always_find_a_standing_token, .timeout = 60)
+{
+	enum { READERS = 2, N = 60 };
+	static char texts[N][AC_TOKEN_TEXT_LEN + 1];
+	ac_token_info infos[N];
+	char admin[AC_TOKEN_TEXT_LEN + 1];
+	ac_tokens *t = open_ok(true);
+	atomic_bool stop = false;
+	reader rs[READERS];
+	pthread_t th[READERS];
+
+	read_admin(admin);
+	for (int i = 0; i < READERS; i++) {
+		rs[i] = (reader){ .t = t, .text = admin, .stop = &stop };
+		cr_assert_eq(pthread_create(&th[i], NULL, read_loop, &rs[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(ac_tokens_create(t, AC_ROLE_CLIENT, NULL, NULL, texts[i], &infos[i]),
+		    AC_OK);
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(ac_tokens_revoke(t, infos[i].id), AC_OK);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < READERS; i++) {
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+		cr_assert_eq(rs[i].misses, 0, "reader %d missed %ld of %ld", i, rs[i].misses,
+		    rs[i].rounds);
+	}
+	cr_assert_eq(ac_tokens_count(t), 1);
 	ac_tokens_free(t);
 }
