@@ -63,10 +63,15 @@ static ac_err rehash(ac_task_map *m, size_t cap)
 
 uint64_t ac_task_map_hash(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	return ac_task_map_hash_len(s, strlen(s));
+}
 
-	while (*s) {
-		h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+uint64_t ac_task_map_hash_len(const char *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
 	}
 	return h ^ (h >> 29);
 }

@@ -32,6 +32,9 @@ typedef bool (*ac_task_map_eq)(const void *val, const void *ctx);
 /* A key for a NUL-terminated string (FNV-1a, mixed): equal strings, equal keys;
  * resolve collisions with an ac_task_map_eq. Any thread. */
 uint64_t ac_task_map_hash(const char *s);
+/* The same key for the bytes p[0..len) (not NUL-terminated): equal to ac_task_map_hash
+ * of the same string. Any thread. */
+uint64_t ac_task_map_hash_len(const char *p, size_t len);
 /* Zeroes m; a zeroed map is empty and valid. */
 void ac_task_map_init(ac_task_map *m);
 /* Frees the slot array (not the values); a zeroed map is a no-op. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * Endpoint table: an array in registration order (it is small: Ollama hosts), with
- * the health rules of DESIGN §6 — first success healthy, two failures unhealthy.
+ * Endpoint table: an array in registration order with hash indexes on the id (ops,
+ * agents' endpoints, the scheduler's load reports) and on the tag (probe results), so
+ * that no per-message lookup walks the table however many endpoints pile up; and the
+ * health rules of DESIGN §6 — first success healthy, two failures unhealthy.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -8,15 +10,19 @@
 #include <string.h>
 
 #include "codec/endpoint_wire.h"
+#include "queue/task_map.h"
 #include "registry/endpoints.h"
 #include "rt/array.h"
+#include "rt/assert.h"
 
 const char *const ac_endpoint_status_names[] = { "unknown", "healthy", "unhealthy", NULL };
 
 struct ac_endpoints {
-	ac_endpoint **items;
+	ac_endpoint **items;  /* registration order; owned */
 	size_t count, cap;
 	uint64_t next_tag;
+	ac_task_map by_id;    /* ac_task_map_hash(id) -> items[i], borrowed */
+	ac_task_map by_tag;   /* tag -> items[i], borrowed (tags are unique) */
 };
 
 static void free_list(char **list, uint32_t n)
@@ -52,6 +58,8 @@ void ac_endpoints_free(ac_endpoints *es)
 		endpoint_free(es->items[i]);
 	}
 	free(es->items);
+	ac_task_map_fini(&es->by_id);
+	ac_task_map_fini(&es->by_tag);
 	free(es);
 }
 
@@ -65,26 +73,23 @@ void ac_endpoint_make_id(const char *host, size_t len, uint16_t port, char *buf,
 	snprintf(buf + n, cap - n, ":%u", (unsigned)port);
 }
 
+static bool has_id(const void *val, const void *ctx)
+{
+	return strcmp(((const ac_endpoint *)val)->id, ctx) == 0;
+}
+
 ac_endpoint *ac_endpoints_find(ac_endpoints *es, const char *id)
 {
-	for (size_t i = 0; i < es->count; i++) {
-		if (strcmp(es->items[i]->id, id) == 0) {
-			return es->items[i];
-		}
-	}
-	return NULL;
+	return ac_task_map_find(&es->by_id, ac_task_map_hash(id), has_id, id);
 }
 
 ac_endpoint *ac_endpoints_find_tag(ac_endpoints *es, uint64_t tag)
 {
-	for (size_t i = 0; i < es->count; i++) {
-		if (es->items[i]->tag == tag) {
-			return es->items[i];
-		}
-	}
-	return NULL;
+	return ac_task_map_find(&es->by_tag, tag, NULL, NULL);
 }
 
+/* Adds e (its id and tag set) to the array and both indexes; room is made first, so
+ * AC_ENOMEM leaves the table as it was. */
 static ac_err append(ac_endpoints *es, ac_endpoint *e)
 {
 	ac_endpoint **items = ac_array_reserve(es->items, &es->cap, es->count, sizeof(*items), 8);
@@ -93,6 +98,12 @@ static ac_err append(ac_endpoints *es, ac_endpoint *e)
 		return AC_ENOMEM;
 	}
 	es->items = items;
+	if (ac_task_map_reserve(&es->by_id, es->count + 1) != AC_OK ||
+	    ac_task_map_reserve(&es->by_tag, es->count + 1) != AC_OK) {
+		return AC_ENOMEM;
+	}
+	AC_ASSERT(ac_task_map_put(&es->by_id, ac_task_map_hash(e->id), e) == AC_OK);
+	AC_ASSERT(ac_task_map_put(&es->by_tag, e->tag, e) == AC_OK);
 	es->items[es->count++] = e;
 	return AC_OK;
 }
@@ -109,15 +120,19 @@ ac_err ac_endpoints_put(ac_endpoints *es, const char *host, size_t len, uint16_t
 	ac_endpoint_make_id(host, len, port, id, sizeof(id));
 	*is_new = (e = ac_endpoints_find(es, id)) == NULL;
 	if (*is_new) {
-		if ((e = calloc(1, sizeof(*e))) == NULL || append(es, e) != AC_OK) {
-			free(e);
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			return AC_ENOMEM;
 		}
 		snprintf(e->id, sizeof(e->id), "%s", id);
 		snprintf(e->host, sizeof(e->host), "%.*s", (int)len, host);
 		e->port = port;
-		e->tag = es->next_tag++;
+		e->tag = es->next_tag;
 		e->registered_at_ms = now_ms;
+		if (append(es, e) != AC_OK) {
+			free(e);
+			return AC_ENOMEM;
+		}
+		es->next_tag++;
 	}
 	if (name != NULL && name[0] != '\0') {
 		snprintf(e->name, sizeof(e->name), "%s", name);
@@ -131,15 +146,35 @@ ac_err ac_endpoints_put(ac_endpoints *es, const char *host, size_t len, uint16_t
 
 bool ac_endpoints_remove(ac_endpoints *es, const char *id)
 {
+	ac_endpoint *e = ac_task_map_remove(&es->by_id, ac_task_map_hash(id), has_id, id);
+	size_t i = 0;
+
+	if (e == NULL) {
+		return false;
+	}
+	AC_ASSERT(ac_task_map_remove(&es->by_tag, e->tag, NULL, NULL) == e);
+	/* Registration order stays: a walk for the pointer and a shift of pointers,
+	 * O(count) but only on removal, never on a lookup. */
+	while (es->items[i] != e) {
+		i++;
+	}
+	memmove(es->items + i, es->items + i + 1, (es->count - i - 1) * sizeof(*es->items));
+	es->count--;
+	endpoint_free(e);
+	return true;
+}
+
+bool ac_endpoints_check(const ac_endpoints *es)
+{
 	for (size_t i = 0; i < es->count; i++) {
-		if (strcmp(es->items[i]->id, id) == 0) {
-			endpoint_free(es->items[i]);
-			memmove(es->items + i, es->items + i + 1, (es->count - i - 1) * sizeof(*es->items));
-			es->count--;
-			return true;
+		const ac_endpoint *e = es->items[i];
+		if (ac_task_map_find(&es->by_id, ac_task_map_hash(e->id), has_id, e->id) != e ||
+		    ac_task_map_find(&es->by_tag, e->tag, NULL, NULL) != e || e->tag >= es->next_tag) {
+			return false;
 		}
 	}
-	return false;
+	return es->by_id.count == es->count && es->by_tag.count == es->count &&
+	    ac_task_map_check(&es->by_id) && ac_task_map_check(&es->by_tag);
 }
 
 size_t ac_endpoints_count(const ac_endpoints *es)
@@ -282,7 +317,12 @@ void ac_endpoints_sort_by_registration(ac_endpoints *es)
 		qsort(es->items, es->count, sizeof(*es->items), by_registration);
 	}
 	for (size_t i = 0; i < es->count; i++) {
+		AC_ASSERT(ac_task_map_remove(&es->by_tag, es->items[i]->tag, NULL, NULL) != NULL);
+	}
+	for (size_t i = 0; i < es->count; i++) {
 		es->items[i]->tag = i + 1; /* tags follow registration order: the tie-break */
+		/* cannot fail: the map kept its size when the old tags left it */
+		AC_ASSERT(ac_task_map_put(&es->by_tag, es->items[i]->tag, es->items[i]) == AC_OK);
 	}
 	es->next_tag = es->count + 1;
 }

@@ -66,10 +66,15 @@ void ac_endpoint_make_id(const char *host, size_t len, uint16_t port, char *buf,
  * one keeps its health and models (its name and source are updated). *is_new tells. */
 ac_err ac_endpoints_put(ac_endpoints *es, const char *host, size_t len, uint16_t port,
     const char *name, bool is_agent_source, int64_t now_ms, ac_endpoint **out, bool *is_new);
+/* The endpoint with id (canonical, as ac_endpoint_make_id writes it) or with tag, or
+ * NULL; O(1) through the table's indexes. Borrowed until it is removed. */
 ac_endpoint *ac_endpoints_find(ac_endpoints *es, const char *id);
 ac_endpoint *ac_endpoints_find_tag(ac_endpoints *es, uint64_t tag);
 /* Removes and frees the endpoint with id; false when absent. */
 bool ac_endpoints_remove(ac_endpoints *es, const char *id);
+/* The table's invariant, for asserts and tests: every endpoint is found by its id and
+ * by its tag, tags are below next_tag, and the indexes hold exactly the endpoints. */
+bool ac_endpoints_check(const ac_endpoints *es);
 size_t ac_endpoints_count(const ac_endpoints *es);
 ac_endpoint *ac_endpoints_at(ac_endpoints *es, size_t i);
 
@@ -86,7 +91,8 @@ unsigned ac_endpoint_probe_failed(ac_endpoint *e, const char *error, int64_t now
 /* Writes the endpoint as its wire map (codec/endpoint_wire.h). */
 void ac_endpoint_encode(const ac_endpoint *e, ac_mpw *w);
 
-/* Puts loaded endpoints back in registration order (the store keeps them by id). */
+/* Puts loaded endpoints back in registration order (the store keeps them by id) and
+ * renumbers their tags 1..count in that order. */
 void ac_endpoints_sort_by_registration(ac_endpoints *es);
 
 /* Counts per status. */

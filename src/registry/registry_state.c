@@ -22,16 +22,6 @@ typedef struct id_key {
 	size_t len;
 } id_key;
 
-static uint64_t hash_id(const char *p, size_t len)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
 static bool same_id(const void *val, const void *ctx)
 {
 	const ac_agent *a = val;
@@ -70,7 +60,7 @@ ac_agent *ac_agents_find(ac_agents *as, const char *id, size_t len)
 {
 	id_key k = { id, len };
 
-	return ac_task_map_find(&as->index, hash_id(id, len), same_id, &k);
+	return ac_task_map_find(&as->index, ac_task_map_hash_len(id, len), same_id, &k);
 }
 
 ac_err ac_agents_put(ac_agents *as, const char *id, size_t len, ac_agent **out)
@@ -89,7 +79,7 @@ ac_err ac_agents_put(ac_agents *as, const char *id, size_t len, ac_agent **out)
 		as->items = items;
 		memcpy(a->id, id, len);
 		a->state = AC_AGENT_OFFLINE;
-		if (ac_task_map_put(&as->index, hash_id(id, len), a) != AC_OK) {
+		if (ac_task_map_put(&as->index, ac_task_map_hash_len(id, len), a) != AC_OK) {
 			free(a);
 			return AC_ENOMEM;
 		}

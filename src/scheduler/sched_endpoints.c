@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT
  * Scheduler endpoint view: decoded registry events applied in seq order. Each entry
- * owns its strings; the router gets borrowed views. A few endpoints: arrays and
- * linear search are the right tools here.
+ * owns its strings; the router gets borrowed views. An array in registration order
+ * plus a hash index on the id: every event, assignment and release looks an endpoint
+ * up by id, and a snapshot upserts them all, so a walk per lookup made a snapshot of
+ * a few thousand endpoints quadratic.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/endpoint_wire.h"
+#include "queue/task_map.h"
 #include "rt/array.h"
 #include "scheduler/sched_endpoints.h"
 
@@ -32,11 +35,18 @@ typedef struct sched_ep {
 } sched_ep;
 
 struct ac_sched_endpoints {
-	sched_ep **items;
+	sched_ep **items;   /* registration order; owned */
 	size_t count, cap;
+	ac_task_map by_id;  /* ac_task_map_hash(id) -> items[i], borrowed */
 	uint64_t seq;
 	bool is_synced;
 };
+
+/* The key and the bytes of an id from the wire (not NUL-terminated). */
+typedef struct id_ref {
+	const char *p;
+	size_t len;
+} id_ref;
 
 static void free_strs(char **s, uint32_t n)
 {
@@ -71,18 +81,46 @@ void ac_sched_endpoints_free(ac_sched_endpoints *es)
 		ep_free(es->items[i]);
 	}
 	free(es->items);
+	ac_task_map_fini(&es->by_id);
 	free(es);
 }
 
-static sched_ep *find(ac_sched_endpoints *es, const char *p, size_t len, size_t *at)
+static bool has_id(const void *val, const void *ctx)
 {
-	for (size_t i = 0; i < es->count; i++) {
-		if (strlen(es->items[i]->id) == len && memcmp(es->items[i]->id, p, len) == 0) {
-			*at = i;
-			return es->items[i];
-		}
+	const sched_ep *e = val;
+	const id_ref *id = ctx;
+
+	return strlen(e->id) == id->len && memcmp(e->id, id->p, id->len) == 0;
+}
+
+static sched_ep *find(const ac_sched_endpoints *es, const char *p, size_t len)
+{
+	id_ref id = { p, len };
+
+	return ac_task_map_find(&es->by_id, ac_task_map_hash_len(p, len), has_id, &id);
+}
+
+/* A new entry for id at the end of the array and in the index; NULL when out of
+ * memory (then nothing changed). */
+static sched_ep *add(ac_sched_endpoints *es, const char *p, size_t len)
+{
+	sched_ep **items = ac_array_reserve(es->items, &es->cap, es->count, sizeof(*items), 8);
+	sched_ep *e;
+
+	if (items == NULL) {
+		return NULL;
 	}
-	return NULL;
+	es->items = items;
+	if ((e = calloc(1, sizeof(*e))) == NULL || (e->id = strndup(p, len)) == NULL ||
+	    ac_task_map_put(&es->by_id, ac_task_map_hash_len(p, len), e) != AC_OK) {
+		if (e != NULL) {
+			free(e->id);
+		}
+		free(e);
+		return NULL;
+	}
+	es->items[es->count++] = e;
+	return e;
 }
 
 static char **copy_strs(const ac_strs *s, uint32_t *n)
@@ -132,22 +170,12 @@ static bool is_usable(const sched_ep *e)
 /* Inserts or updates one endpoint; true when it can unblock waiting tasks. */
 static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 {
-	size_t at;
-	sched_ep *e = find(es, w->id.p, w->id.len, &at);
+	sched_ep *e = find(es, w->id.p, w->id.len);
 	bool was_usable = e != NULL && is_usable(e);
 	bool is_new = e == NULL;
 
-	if (is_new) {
-		sched_ep **items = ac_array_reserve(es->items, &es->cap, es->count, sizeof(*items), 8);
-		if (items == NULL) {
-			return false;
-		}
-		es->items = items;
-		if ((e = calloc(1, sizeof(*e))) == NULL || (e->id = strndup(w->id.p, w->id.len)) == NULL) {
-			free(e);
-			return false;
-		}
-		es->items[es->count++] = e;
+	if (is_new && (e = add(es, w->id.p, w->id.len)) == NULL) {
+		return false;
 	}
 	free_strs(e->models, e->model_count);
 	free_strs(e->loaded, e->loaded_count);
@@ -161,13 +189,19 @@ static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 
 static void remove_id(ac_sched_endpoints *es, ac_str id)
 {
-	size_t at;
+	id_ref ref = { id.p, id.len };
+	sched_ep *e = ac_task_map_remove(&es->by_id, ac_task_map_hash_len(id.p, id.len), has_id, &ref);
+	size_t at = 0;
 
-	if (find(es, id.p, id.len, &at) != NULL) {
-		ep_free(es->items[at]);
-		memmove(es->items + at, es->items + at + 1, (es->count - at - 1) * sizeof(*es->items));
-		es->count--;
+	if (e == NULL) {
+		return;
 	}
+	while (es->items[at] != e) { /* O(count) pointer walk, on removal only */
+		at++;
+	}
+	memmove(es->items + at, es->items + at + 1, (es->count - at - 1) * sizeof(*es->items));
+	es->count--;
+	ep_free(e);
 }
 
 static void clear(ac_sched_endpoints *es)
@@ -176,6 +210,7 @@ static void clear(ac_sched_endpoints *es)
 		ep_free(es->items[i]);
 	}
 	es->count = 0;
+	ac_task_map_fini(&es->by_id); /* a snapshot refills it */
 }
 
 ac_ep_apply ac_sched_endpoints_apply(ac_sched_endpoints *es, const uint8_t *p, size_t len,
@@ -253,8 +288,7 @@ size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_rout
 
 bool ac_sched_endpoints_in_flight(const ac_sched_endpoints *es, const char *id, uint32_t *out)
 {
-	size_t at;
-	const sched_ep *e = find((ac_sched_endpoints *)es, id, strlen(id), &at);
+	const sched_ep *e = find(es, id, strlen(id));
 
 	if (e == NULL) {
 		return false;
@@ -266,8 +300,7 @@ bool ac_sched_endpoints_in_flight(const ac_sched_endpoints *es, const char *id, 
 uint32_t ac_sched_endpoints_add_flight(ac_sched_endpoints *es, const char *id, int delta,
     uint32_t slots)
 {
-	size_t at;
-	sched_ep *e = id ? find(es, id, strlen(id), &at) : NULL;
+	sched_ep *e = id ? find(es, id, strlen(id)) : NULL;
 	bool was_full;
 
 	if (e == NULL || (delta < 0 && e->in_flight == 0)) {
@@ -292,8 +325,7 @@ uint32_t ac_sched_endpoints_free_slots(const ac_sched_endpoints *es, uint32_t sl
 void ac_sched_endpoints_served(ac_sched_endpoints *es, const char *id, const char *repo,
     int64_t now_ms)
 {
-	size_t at;
-	sched_ep *e = id && repo ? find(es, id, strlen(id), &at) : NULL;
+	sched_ep *e = id && repo ? find(es, id, strlen(id)) : NULL;
 	int oldest = 0;
 
 	for (int i = 0; e != NULL && i < REPOS_PER_ENDPOINT; i++) {
@@ -312,6 +344,16 @@ void ac_sched_endpoints_served(ac_sched_endpoints *es, const char *id, const cha
 			e->repos[oldest] = (served_repo){ copy, now_ms };
 		}
 	}
+}
+
+bool ac_sched_endpoints_check(const ac_sched_endpoints *es)
+{
+	for (size_t i = 0; i < es->count; i++) {
+		if (find(es, es->items[i]->id, strlen(es->items[i]->id)) != es->items[i]) {
+			return false;
+		}
+	}
+	return es->by_id.count == es->count && ac_task_map_check(&es->by_id);
 }
 
 size_t ac_sched_endpoints_count(const ac_sched_endpoints *es)

@@ -53,6 +53,9 @@ uint32_t ac_sched_endpoints_free_slots(const ac_sched_endpoints *es, uint32_t sl
 void ac_sched_endpoints_served(ac_sched_endpoints *es, const char *id, const char *repo,
     int64_t now_ms);
 size_t ac_sched_endpoints_count(const ac_sched_endpoints *es);
+/* The view's invariant, for asserts and tests: every endpoint is found by its id and the
+ * id index holds exactly the view's endpoints. O(count). */
+bool ac_sched_endpoints_check(const ac_sched_endpoints *es);
 /* Counts: healthy endpoints, all endpoints. */
 void ac_sched_endpoints_health(const ac_sched_endpoints *es, size_t *healthy, size_t *total);
 
