@@ -3,7 +3,9 @@
  * by one nng_aio: connect, write request, read head, read body; first for /api/tags,
  * then for /api/ps. It owns its nng HTTP objects and sends exactly one result to the
  * registry. It never closes or frees nng objects inside a callback (that blocks):
- * finished probes are reaped on the owner's thread by the next probe() or by free().
+ * finished probes are reaped on the owner's thread by a later probe() (in batches) or
+ * by free(). Which tags are in flight is a hash set, so a probe costs the same however
+ * many endpoints the registry has.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -14,6 +16,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
 
+#include "queue/task_map.h"
 #include "registry/http_body.h"
 #include "registry/ollama_json.h"
 #include "registry/probe_result.h"
@@ -23,6 +26,9 @@
 
 #define READ_CHUNK (16u * 1024u) /* bytes per raw read of a chunked or EOF body */
 #define HOST_MAX 253u
+/* Finished probes are freed once this many have piled up: a reap walks every probe, so
+ * reaping before each new probe made a health pass over n endpoints cost n^2 steps. */
+#define REAP_BATCH 32
 
 typedef enum step { ST_CONNECT, ST_SEND, ST_HEAD, ST_BODY_FULL, ST_BODY_RAW, ST_COUNT } step;
 typedef enum req_kind { REQ_TAGS, REQ_PS } req_kind;
@@ -63,6 +69,8 @@ struct ac_prober {
 	pthread_mutex_t mu;
 	/* guarded by mu */
 	probe *probes;   /* every probe not yet freed, in flight or done */
+	ac_task_map busy; /* tag -> its probe, while not done (one probe per tag) */
+	size_t done_count; /* probes in the list that are done */
 	bool is_closing; /* ac_prober_free started: callbacks send nothing more */
 };
 
@@ -70,10 +78,17 @@ static void start_request(probe *pr, req_kind kind);
 
 /* ---- results ---- */
 
+static bool is_probe(const void *val, const void *ctx)
+{
+	return val == ctx;
+}
+
 static bool mark_done(probe *pr)
 {
 	pthread_mutex_lock(&pr->p->mu);
 	pr->is_done = true;
+	pr->p->done_count++;
+	ac_task_map_remove(&pr->p->busy, pr->tag, is_probe, pr); /* never allocates */
 	bool is_closing = pr->p->is_closing;
 	pthread_mutex_unlock(&pr->p->mu);
 	return is_closing;
@@ -394,11 +409,16 @@ static ac_err probe_alloc(ac_prober *p, uint64_t tag, const char *host, uint16_t
 	return err;
 }
 
-/* Frees the probes that are done (owner's thread). */
+/* Frees the probes that are done (owner's thread), once REAP_BATCH of them are. */
 static void reap(ac_prober *p)
 {
 	probe *dead = NULL;
 	pthread_mutex_lock(&p->mu);
+	if (p->done_count < REAP_BATCH) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	p->done_count = 0;
 	for (probe **pp = &p->probes; *pp != NULL;) {
 		probe *pr = *pp;
 		if (pr->is_done) {
@@ -439,6 +459,7 @@ void ac_prober_free(ac_prober *p)
 	p->is_closing = true;
 	probe *all = p->probes;
 	p->probes = NULL;
+	ac_task_map_fini(&p->busy);
 	pthread_mutex_unlock(&p->mu);
 	for (probe *pr = all; pr != NULL; pr = pr->next) {
 		nng_aio_stop(pr->aio); /* cancels; waits for the callback */
@@ -455,12 +476,9 @@ void ac_prober_free(ac_prober *p)
 ac_err ac_prober_probe(ac_prober *p, uint64_t tag, const char *host, uint16_t port)
 {
 	probe *pr = NULL;
-	bool is_busy = false;
 	reap(p);
 	pthread_mutex_lock(&p->mu);
-	for (probe *q = p->probes; q != NULL && !is_busy; q = q->next) {
-		is_busy = q->tag == tag && !q->is_done;
-	}
+	bool is_busy = ac_task_map_find(&p->busy, tag, NULL, NULL) != NULL;
 	pthread_mutex_unlock(&p->mu);
 	if (is_busy) {
 		return AC_OK; /* one probe per tag: its result is still to come */
@@ -470,6 +488,11 @@ ac_err ac_prober_probe(ac_prober *p, uint64_t tag, const char *host, uint16_t po
 		return err;
 	}
 	pthread_mutex_lock(&p->mu);
+	if (ac_task_map_put(&p->busy, tag, pr) != AC_OK) {
+		pthread_mutex_unlock(&p->mu);
+		probe_free(pr); /* never started: no callback can run */
+		return AC_ENOMEM;
+	}
 	pr->next = p->probes;
 	p->probes = pr;
 	pthread_mutex_unlock(&p->mu);

@@ -378,6 +378,23 @@ Test(prober, many_concurrent_probes_all_report)
 	cr_assert_eq(fake_ollama_hits(fo, "/api/ps"), 50);
 }
 
+/* More probes than one reap batch, twice over the same tags: a tag is free again once
+ * its result came (the in-flight set forgets it), so each is probed and reports twice. */
+Test(prober, every_tag_probes_again_after_its_result_past_a_reap_batch)
+{
+	enum { N = 60 };
+	for (int round = 1; round <= 2; round++) {
+		for (uint64_t tag = 300; tag < 300 + N; tag++) {
+			probe_fake(fo, tag);
+		}
+		wait_count((size_t)N * (size_t)round);
+	}
+	for (uint64_t tag = 300; tag < 300 + N; tag++) {
+		cr_assert_eq(results_of(tag), 2, "tag %llu", (unsigned long long)tag);
+	}
+	cr_assert_eq(fake_ollama_hits(fo, "/api/tags"), 2 * N);
+}
+
 Test(prober, huge_content_length_is_refused_at_once)
 {
 	result r = probe_failing(FAKE_HUGE, 13);
