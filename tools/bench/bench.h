@@ -2,7 +2,7 @@
  * agentcom-bench: load generator for agentcomd (DESIGN §10) and a beanstalkd peer.
  * Shared pieces: options, clock and pacing, thread groups, latency histograms, error
  * counts, msgpack request building with msgpack_packer, and the per-mode entry points
- * (ping, submit, e2e, beanstalk, route, probe, tables).
+ * (ping, echo, submit, e2e, beanstalk, route, probe, tables).
  */
 #ifndef AGENTCOM_BENCH_H
 #define AGENTCOM_BENCH_H
