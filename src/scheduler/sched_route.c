@@ -33,6 +33,28 @@ static ac_route_opts opts_of(const ac_scheduler *s)
 /* Routes p into *d; false when it must wait. A fallback that is due (its timer fired,
  * no reason yet) still prefers its own tier if that came back; one already taken
  * (announced, counted, reason kept) stays taken. */
+/* The router's view of every endpoint. The scratch grows with the registry; when it
+ * cannot, the endpoints registered last are left out (and the log says so). */
+static size_t endpoints_view(ac_scheduler *s, const char *repo)
+{
+	size_t need = ac_sched_endpoints_count(s->eps), cap = s->view_cap;
+	ac_route_endpoint *v;
+
+	if (need > cap) {
+		while (cap < need) {
+			cap *= 2;
+		}
+		if ((v = realloc(s->view, cap * sizeof(*v))) != NULL) {
+			s->view = v;
+			s->view_cap = cap;
+		} else {
+			ac_log(AC_LOG_WARN, "scheduler", "route_view_truncated", "endpoints=%zu seen=%zu",
+			    need, s->view_cap);
+		}
+	}
+	return ac_sched_endpoints_view(s->eps, repo, s->view, s->view_cap);
+}
+
 static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const char **reason)
 {
 	ac_route_task t = route_task_of(p);
@@ -42,7 +64,7 @@ static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const ch
 	if (p->fallback_used && p->fallback_reason != NULL) {
 		return ac_router_route_fallen_back(&t, &o, p->fallback_reason, d, reason);
 	}
-	n = ac_sched_endpoints_view(s->eps, p->repo, s->view, AC_MAX_ROUTE_ENDPOINTS);
+	n = endpoints_view(s, p->repo);
 	return ac_router_route(&t, s->view, n, &o, p->fallback_used, p->fallback_reason, d, reason);
 }
 
@@ -386,8 +408,7 @@ void ac_sched_on_explain(void *state, ac_call *call)
 
 	ac_explain_classify(req, &c);
 	ac_explain_route_task(req, &c, model, &t);
-	n = ac_sched_endpoints_view(s->eps, req->repo.set ? ac_str_cpy(repo, sizeof(repo), req->repo) : NULL,
-	    s->view, AC_MAX_ROUTE_ENDPOINTS);
+	n = endpoints_view(s, req->repo.set ? ac_str_cpy(repo, sizeof(repo), req->repo) : NULL);
 	ac_mpw_map(w, 4);
 	ac_mpw_key(w, "ok");
 	ac_mpw_bool(w, true);

@@ -483,7 +483,8 @@ ac_err ac_scheduler_start(ac_rt *rt, const ac_config *cfg, ac_scheduler **out)
 	ac_mpw_init(&s->loads);
 	ac_mpw_init(&s->seen);
 	ac_task_map_init(&s->agents);
-	s->view = calloc(AC_MAX_ROUTE_ENDPOINTS, sizeof(*s->view));
+	s->view = calloc(AC_ROUTE_VIEW_INITIAL, sizeof(*s->view));
+	s->view_cap = AC_ROUTE_VIEW_INITIAL;
 	err = s->view == NULL ? AC_ENOMEM : ac_sched_state_alloc(&s->st);
 	if (err == AC_OK) {
 		err = ac_sched_endpoints_alloc(&s->eps);

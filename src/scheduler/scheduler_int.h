@@ -14,7 +14,7 @@
 #include "scheduler/scheduler.h"
 #include "scheduler/scheduler_state.h"
 
-#define AC_MAX_ROUTE_ENDPOINTS 1024
+#define AC_ROUTE_VIEW_INITIAL 1024 /* endpoints the router's scratch holds at first */
 #define AC_SAFETY_PASS_MS 30000
 #define AC_ALERT_REPEAT_MS 300000
 #define AC_SCHED_NOTES_MAX 1024      /* pending notes per message to the queue/registry */
@@ -49,7 +49,8 @@ struct ac_scheduler {
 	ac_sched_endpoints *eps;
 	nng_socket events;           /* SUB to the registry's endpoint events */
 	ac_task_map proposals;       /* task id -> ac_sched_proposal, until its next event */
-	ac_route_endpoint *view;     /* scratch for the router, AC_MAX_ROUTE_ENDPOINTS */
+	ac_route_endpoint *view;     /* scratch for the router: every endpoint (view_cap) */
+	size_t view_cap;
 	uint64_t by_tier[AC_TIER_COUNT];
 	uint64_t by_target[AC_TARGET_COUNT];
 	uint64_t fallbacks;

@@ -150,6 +150,29 @@ Test(sched_routing, the_agent_next_to_the_best_endpoint_gets_the_ollama_task)
 	expect_no_bad();
 }
 
+/* The router sees every registered endpoint, not only a first batch of them: with 1 100
+ * registered, the one healthy endpoint is the last. (Its scratch held 1 024 once, and
+ * the endpoints past it were never chosen.) */
+Test(sched_routing, the_router_sees_every_endpoint_however_many)
+{
+	enum { N = 1100 };
+	static endpoint_spec eps[N];
+	static char ids[N][32];
+	assign_rec a;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "10.1.%d.%d:11434", i / 256, i % 256);
+		eps[i] = (endpoint_spec){ ids[i], i == N - 1, MODELS, -1 };
+	}
+	send_snapshot(eps, N);
+	send_fetch((fetch){ .agent = "a1", .corr_id = 41, .wait_ms = 10000, .targets = OLLAMA });
+	send_std(1, NULL);
+	a = wait_assign(1);
+	cr_assert_str_eq(a.endpoint, ids[N - 1]);
+	cr_assert_eq(a.candidate_count, 1);
+	expect_no_bad();
+}
+
 /* ---- routing counters: one per task decision ---- */
 
 /* The queue refused a proposal (the task had moved on): that decision is no task's and

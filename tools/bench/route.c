@@ -13,7 +13,7 @@
 #include "routing/router.h"
 
 #define MAX_EPS 200
-/* The scheduler ranks into AC_MAX_ROUTE_ENDPOINTS / 8 candidates (prefer_agent_endpoint). */
+/* Candidates ranked per decision in this benchmark. */
 #define RANK_CAP 128
 #define ROUNDS 5
 #define WAITING_TASKS 10000
