@@ -82,6 +82,12 @@ uint32_t ac_sched_add_flight(ac_scheduler *s, const char *endpoint, int delta)
 	return opened;
 }
 
+void ac_sched_flush_notes(ac_scheduler *s)
+{
+	ac_actor_tell_list(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes,
+	    &s->note_count);
+}
+
 void ac_sched_flush(ac_scheduler *s)
 {
 	if (s->attempt_trigger != NULL) {
@@ -89,8 +95,7 @@ void ac_sched_flush(ac_scheduler *s)
 	}
 	ac_actor_tell_list(s->actor, AC_ACTOR_REGISTRY, AC_MSG_ENDPOINT_LOAD, "loads", &s->loads,
 	    &s->load_count);
-	ac_actor_tell_list(s->actor, AC_ACTOR_QUEUE, AC_MSG_TASK_PENDING, "tasks", &s->notes,
-	    &s->note_count);
+	ac_sched_flush_notes(s);
 	/* agents whose fetches the cached profiles served (sched_agents.c) */
 	ac_actor_tell_list(s->actor, AC_ACTOR_REGISTRY, AC_MSG_AGENT_NOTES, "notes", &s->seen,
 	    &s->seen_count);

@@ -127,7 +127,10 @@ void ac_sched_proposal_refused(ac_scheduler *s, uint64_t task_id, uint32_t gener
 static void propose(ac_scheduler *s, ac_pending *p, ac_waiter *w, const ac_decision *d,
     int64_t scoring_us)
 {
-	ac_mpw *m = ac_actor_scratch(s->actor);
+	ac_mpw *m;
+
+	ac_sched_flush_notes(s); /* a fallback placed at once: its note goes first */
+	m = ac_actor_scratch(s->actor);
 
 	ac_mpw_map(m, 4);
 	ac_mpw_key(m, "task_id");

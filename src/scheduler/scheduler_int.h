@@ -101,6 +101,9 @@ void ac_sched_tell_fallback(ac_scheduler *s, uint64_t id, const char *from_tier,
 /* Sends the notes gathered so far (end of a batch, or a bound reached). Events need
  * no help: ac_actor_publish gathers them already. */
 void ac_sched_flush(ac_scheduler *s);
+/* Sends the pending notes now: before an assignment, so that the queue gets a task's
+ * notes (its fallback history entry) while the task is still queued. */
+void ac_sched_flush_notes(ac_scheduler *s);
 /* Placement was attempted this pass because of trigger (a static string: the first of
  * a pass is reported): ac_sched_flush publishes one scheduler.attempt for the pass. */
 void ac_sched_note_attempt(ac_scheduler *s, const char *trigger);
