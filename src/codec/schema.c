@@ -424,7 +424,8 @@ static bool is_too_deep(const msgpack_object *o, unsigned budget)
 	return false;
 }
 
-/* Re-encodes o into the arena as one msgpack value of at most max bytes. Strings
+/* Copies o into the arena as one msgpack value of at most max bytes: its bytes as they
+ * came when it is the top-level value whose span is known, else re-encoded. Strings
  * inside are opaque: not UTF-8 checked. */
 static ac_err take_opaque(dctx *c, const msgpack_object *o, uint32_t max, ac_raw *out)
 {
@@ -555,16 +556,27 @@ ac_err ac_schema_decode(const ac_schema *s, const msgpack_object *map, void *out
 	return decode_top(s, map, NULL, out, arena, err);
 }
 
-/* The spans of the values of the map that p holds (prevalidated), in order; NULL when
- * it is no map, has more than max entries, or the arena is out of memory (opaque values
- * are then re-encoded from their objects). */
-static const span *value_spans(const uint8_t *p, size_t len, uint32_t max, ac_arena *arena)
+static bool has_opaque_field(const ac_schema *s)
+{
+	for (uint16_t i = 0; i < s->count; i++) {
+		if (s->fields[i].type == AC_FT_MAP || s->fields[i].type == AC_FT_ANY) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The spans of the values of the map that p holds (prevalidated), in order, when s has
+ * an opaque field to copy; NULL when it has none, p is no map, has more than max
+ * entries, or the arena is out of memory (opaque values are then re-encoded). */
+static const span *value_spans(const ac_schema *s, const uint8_t *p, size_t len, uint32_t max,
+    ac_arena *arena)
 {
 	uint32_t count;
 	size_t off, n;
 	span *spans;
 
-	if (!ac_mp_map_header(p, len, &count, &off) || count > max ||
+	if (!has_opaque_field(s) || !ac_mp_map_header(p, len, &count, &off) || count > max ||
 	    (spans = ac_arena_alloc(arena, (count ? count : 1) * sizeof(*spans))) == NULL) {
 		return NULL;
 	}
@@ -601,8 +613,8 @@ ac_err ac_schema_decode_bytes(const ac_schema *s, const uint8_t *p, size_t len, 
 	msgpack_unpacked_init(&u);
 	ret = msgpack_unpack_next(&u, (const char *)p, len, &off);
 	if (ret == MSGPACK_UNPACK_SUCCESS && off == len) {
-		rc = decode_top(s, &u.data, value_spans(p, len, FIELDS_MAX * 4, arena), out, arena,
-		    err);
+		rc = decode_top(s, &u.data, value_spans(s, p, len, FIELDS_MAX * 4, arena), out,
+		    arena, err);
 	} else if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
 		rc = set_err(err, AC_ENOMEM, "out of memory");
 	} else {

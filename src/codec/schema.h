@@ -43,8 +43,8 @@ typedef enum ac_ftype {
 	                 * and, when names is set, each one of names[] */
 	AC_FT_OBJ,      /* ac_obj: a map decoded with sub */
 	AC_FT_OBJS,     /* ac_objs: array of min_len..max_len maps decoded with sub */
-	AC_FT_MAP,      /* ac_raw: any map, re-encoded; <= max_len encoded bytes, depth <= 16 */
-	AC_FT_ANY,      /* ac_raw: any value, re-encoded; <= max_len encoded bytes, depth <= 16 */
+	AC_FT_MAP,      /* ac_raw: any map, its bytes; <= max_len encoded bytes, depth <= 16 */
+	AC_FT_ANY,      /* ac_raw: any value, its bytes; <= max_len encoded bytes, depth <= 16 */
 } ac_ftype;
 
 typedef struct ac_schema ac_schema;
@@ -86,7 +86,9 @@ ac_err ac_schema_decode(const ac_schema *s, const msgpack_object *map, void *out
     ac_arena *arena, ac_decode_err *err);
 
 /* Pre-validates p[0..len) (ac_prevalidate, AC_MAX_WIRE_DEPTH), unpacks it with
- * msgpack-c and decodes it as above. Not msgpack / not a map -> AC_EBADREQ. */
+ * msgpack-c and decodes it as above. Not msgpack / not a map -> AC_EBADREQ. MAP and
+ * ANY fields of the top-level map are copied from p as they are (their max_len counts
+ * those bytes); ac_schema_decode and nested ones re-encode the value minimally. */
 ac_err ac_schema_decode_bytes(const ac_schema *s, const uint8_t *p, size_t len, void *out,
     ac_arena *arena, ac_decode_err *err);
 
