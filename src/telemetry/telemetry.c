@@ -169,10 +169,16 @@ static void telemetry_actor_stop(void *state, ac_actor *a)
 	int used = 0;
 
 	(void)a;
+	line[0] = '\0';
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		int n;
 		snprintf(topic, sizeof(topic), "task.%s", outcomes[i]);
-		used += snprintf(line + used, sizeof(line) - (size_t)used, " tasks_%s=%llu", outcomes[i],
+		n = snprintf(line + used, sizeof(line) - (size_t)used, " tasks_%s=%llu", outcomes[i],
 		    (unsigned long long)topic_total(t, topic));
+		if (n < 0 || (size_t)n >= sizeof(line) - (size_t)used) {
+			break; /* cannot happen at these sizes; never index past the buffer */
+		}
+		used += n;
 	}
 	ac_log(AC_LOG_INFO, "telemetry", "summary", "uptime_s=%.1f events=%llu%s",
 	    (double)(ac_clock_mono_ms() - t->started_mono_ms) / 1000.0,

@@ -88,12 +88,14 @@ block_signals(watcher *w, int wake_wr)
 }
 
 /* After nng is up (the client is open): the watcher's nng_closeall must not race
- * nng's own initialisation in main (ThreadSanitizer saw it do so). */
-static bool
+ * nng's own initialisation in main (ThreadSanitizer saw it do so). 0 or an errno. */
+static int
 start_watcher(watcher *w)
 {
-	w->is_started = pthread_create(&w->thread, NULL, watch, w) == 0;
-	return w->is_started;
+	int rc = pthread_create(&w->thread, NULL, watch, w);
+
+	w->is_started = rc == 0;
+	return rc;
 }
 
 static void
@@ -443,7 +445,7 @@ main(int argc, char **argv)
 	ac_agent ag = { .wake_fd = -1 };
 	int wake[2] = { -1, -1 };
 	watcher w = { .is_started = false };
-	int rc = ac_agent_parse_args(&ag.cfg, argc, argv);
+	int rc = ac_agent_parse_args(&ag.cfg, argc, argv), err_no;
 	ac_err err;
 
 	if (rc != AC_AGENT_EXIT_OK || ag.cfg.is_help) {
@@ -464,8 +466,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "agentcom-agent: %s: %s\n", ag.cfg.url, ac_strerror(err));
 		goto fail_client;
 	}
-	if (!start_watcher(&w)) {
-		perror("agentcom-agent: cannot set up signals");
+	if ((err_no = start_watcher(&w)) != 0) {
+		fprintf(stderr, "agentcom-agent: cannot start the signal thread: %s\n", strerror(err_no));
 		ac_client_close(ag.client);
 		goto fail_client;
 	}

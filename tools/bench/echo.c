@@ -4,7 +4,8 @@
  * true} from nng's callback, as agentcomd's gateway workers receive) takes the same
  * clients as `ping`. The gap between the two runs is what agentcomd adds to a round
  * trip (admission, one hop to an actor and back); e2e plain needs four round trips
- * per task, so this figure over four bounds what any server on nng could reach here.
+ * per task, so this figure over four estimates the most any server on nng could reach
+ * here (an estimate: this server and its clients share one process and the cores).
  */
 #include <stdio.h>
 #include <stdlib.h>

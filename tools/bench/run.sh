@@ -203,7 +203,7 @@ rate_of() { awk -F': ' -v l="$1" '$1 == l { split($2, v, " "); print v[1]; exit 
 AC=$(rate_of "e2e plain 8+8"); F0=$(rate_of "beanstalkd -f 0 8+8"); FD=$(rate_of "beanstalkd default binlog 8+8")
 AF=$(rate_of "e2e fast 8+8 (batch 100)"); E16=$(rate_of "nng echo 16 clients")
 awk -v a="$AC" -v f0="$F0" -v fd="$FD" -v af="$AF" -v e16="$E16" 'BEGIN {
-	if (e16 > 0) printf "  transport ceiling for e2e plain (nng echo 16 clients / 4 round trips per task): %.0f tasks/s\n", e16 / 4;
+	if (e16 > 0) printf "  transport ceiling for e2e plain, estimated (nng echo 16 clients / 4 round trips per task): %.0f tasks/s\n", e16 / 4;
 	if (a != "" && f0 > 0) printf "  ratio e2e plain 8+8 / beanstalkd -f 0 8+8:          %.2f\n", a / f0;
 	if (a != "" && fd > 0) printf "  ratio e2e plain 8+8 / beanstalkd default binlog 8+8: %.2f\n", a / fd;
 	if (af != "" && fd > 0) printf "  ratio e2e fast 8+8 / beanstalkd default binlog 8+8:  %.2f\n", af / fd }'
