@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * agentcom-bench's main: option parsing, the run deadline and its watchdog, the clock
- * and pacing helpers and thread groups shared by every mode (ping, echo, submit, e2e,
- * beanstalk, route, probe, tables). Each run is bounded by counts and by --timeout, so it
+ * and pacing helpers and thread groups shared by every mode (ping, echo, inproc, submit,
+ * e2e, beanstalk, route, probe, tables). Each run is bounded by counts and by --timeout, so it
  * always ends.
  */
 #include <errno.h>
@@ -164,6 +164,8 @@ usage(FILE *f)
 	    "  agentcom-bench ping --url U [--token T] --clients N --seconds S\n"
 	    "  agentcom-bench echo --clients N --seconds S   (ping's clients against a bare\n"
 	    "      nng REP server in this process: the transport's ceiling, no agentcomd)\n"
+	    "  agentcom-bench inproc [--iterations N]   (one message between two actors:\n"
+	    "      nng inproc PUSH/PULL received as the runtime does; no agentcomd)\n"
 	    "  agentcom-bench submit --url U --token T --clients N --tasks M [--batch B]"
 	    " [--fsync-dir DIR]\n"
 	    "  agentcom-bench e2e --url U --token T --submitters S --agents A --tasks N\n"
@@ -283,7 +285,8 @@ main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*run)(const bench_opts *);
-	} modes[] = { { "ping", bench_ping }, { "echo", bench_echo }, { "submit", bench_submit },
+	} modes[] = { { "ping", bench_ping }, { "echo", bench_echo }, { "inproc", bench_inproc },
+		{ "submit", bench_submit },
 		{ "e2e", bench_e2e },
 		{ "beanstalk", bench_beanstalk }, { "route", bench_route },
 		{ "probe", bench_probe }, { "tables", bench_tables } };

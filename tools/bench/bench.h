@@ -2,7 +2,7 @@
  * agentcom-bench: load generator for agentcomd (DESIGN §10) and a beanstalkd peer.
  * Shared pieces: options, clock and pacing, thread groups, latency histograms, error
  * counts, msgpack request building with msgpack_packer, and the per-mode entry points
- * (ping, echo, submit, e2e, beanstalk, route, probe, tables).
+ * (ping, echo, inproc, submit, e2e, beanstalk, route, probe, tables).
  */
 #ifndef AGENTCOM_BENCH_H
 #define AGENTCOM_BENCH_H
@@ -134,6 +134,7 @@ int bench_ping(const bench_opts *o);
 /* ping's clients against o->url; the run is named "WHAT N clients" (or --label). */
 int bench_ping_clients(const bench_opts *o, const char *what);
 int bench_echo(const bench_opts *o);
+int bench_inproc(const bench_opts *o);
 int bench_submit(const bench_opts *o);
 int bench_e2e(const bench_opts *o);
 int bench_beanstalk(const bench_opts *o);

@@ -166,6 +166,9 @@ for n in 1 8 16; do
 		--timeout "$RUN_TIMEOUT" --label "nng echo $n client$([ "$n" = 1 ] || echo s)" \
 		| tee -a "$RESULTS" || echo "  (agentcom-bench exit $?)" | tee -a "$RESULTS"
 done
+# One message between two actors (nng inproc, received as the runtime does).
+timeout -k 5 $((RUN_TIMEOUT + 30)) "$BENCH" inproc --iterations 50000 --timeout "$RUN_TIMEOUT" \
+	| tee -a "$RESULTS" || echo "  (agentcom-bench exit $?)" | tee -a "$RESULTS"
 run_ac 8000 submit --clients 1 --tasks 8000 --label "submit 1 client" --fsync-dir "$WORK"
 run_ac 20000 submit --clients 16 --tasks 20000 --label "submit 16 clients"
 run_ac 200000 submit --clients 16 --tasks 200000 --batch 100 --label "submit 16 clients batch 100"
@@ -202,12 +205,20 @@ awk -F': ' '/^[a-z].*: [0-9.]+ (tasks|round trips)\/s/ {
 rate_of() { awk -F': ' -v l="$1" '$1 == l { split($2, v, " "); print v[1]; exit }' "$RESULTS"; }
 AC=$(rate_of "e2e plain 8+8"); F0=$(rate_of "beanstalkd -f 0 8+8"); FD=$(rate_of "beanstalkd default binlog 8+8")
 AF=$(rate_of "e2e fast 8+8 (batch 100)"); E16=$(rate_of "nng echo 16 clients")
+HOP=$(awk -F', ' '/^inproc hop: / { split($2, v, " "); print v[1]; exit }' "$RESULTS")
+# Per task, measured with counters in the runtime: plain, 4 client round trips and 7
+# messages between actors; fast, 1 round trip and about 3.5 messages.
+awk -v e16="$E16" -v hop="$HOP" -v cores="$(nproc)" 'BEGIN {
+	if (e16 <= 0 || hop <= 0) exit;
+	rt = cores * 1e6 / e16;
+	printf "  cost of transport alone, estimated: a round trip %.0f us cpu (nng echo 16 clients), a hop between actors %.1f us cpu\n", rt, hop;
+	printf "  ceiling from those costs alone: e2e plain (4 round trips + 7 hops) %.0f tasks/s, e2e fast (1 + 3.5) %.0f tasks/s\n",
+	    cores * 1e6 / (4 * rt + 7 * hop), cores * 1e6 / (rt + 3.5 * hop) }'
 awk -v a="$AC" -v f0="$F0" -v fd="$FD" -v af="$AF" -v e16="$E16" 'BEGIN {
-	if (e16 > 0) printf "  transport ceiling for e2e plain, estimated (nng echo 16 clients / 4 round trips per task): %.0f tasks/s\n", e16 / 4;
 	if (a != "" && f0 > 0) printf "  ratio e2e plain 8+8 / beanstalkd -f 0 8+8:          %.2f\n", a / f0;
 	if (a != "" && fd > 0) printf "  ratio e2e plain 8+8 / beanstalkd default binlog 8+8: %.2f\n", a / fd;
 	if (af != "" && fd > 0) printf "  ratio e2e fast 8+8 / beanstalkd default binlog 8+8:  %.2f\n", af / fd }'
-grep -E '^(route|probe [0-9]+ endpoints): ' "$RESULTS" | sed 's/^/  /' || true
+grep -E '^(route|probe [0-9]+ endpoints|inproc hop): ' "$RESULTS" | sed 's/^/  /' || true
 echo "targets (DESIGN §10): e2e plain 8+8 >= 5000, 32+32 >= 10000, fast >= 26600 tasks/s; paced p50 < 0.5 ms, p99 < 2 ms;"
 echo "  probe (issue): registry p99 < 5 ms while probing 200 endpoints every second"
 echo "full output: $RESULTS"
