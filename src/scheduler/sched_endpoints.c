@@ -3,7 +3,10 @@
  * owns its strings; the router gets borrowed views. An array in registration order
  * plus a hash index on the id: every event, assignment and release looks an endpoint
  * up by id, and a snapshot upserts them all, so a walk per lookup made a snapshot of
- * a few thousand endpoints quadratic.
+ * a few thousand endpoints quadratic. A second array holds the usable ones (healthy,
+ * with a model), the only ones a routing decision can choose or count: it is rebuilt
+ * after a change of membership, so that a decision walks the usable endpoints, not
+ * every registration (thousands of dead ones made each decision walk them all).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,9 @@ typedef struct sched_ep {
 struct ac_sched_endpoints {
 	sched_ep **items;   /* registration order; owned */
 	size_t count, cap;
+	sched_ep **usable;  /* the usable items, registration order; borrowed */
+	size_t usable_count, usable_cap;
+	bool is_usable_stale; /* membership changed since usable was built */
 	ac_task_map by_id;  /* ac_task_map_hash(id) -> items[i], borrowed */
 	uint64_t seq;
 	bool is_synced;
@@ -81,6 +87,7 @@ void ac_sched_endpoints_free(ac_sched_endpoints *es)
 		ep_free(es->items[i]);
 	}
 	free(es->items);
+	free(es->usable);
 	ac_task_map_fini(&es->by_id);
 	free(es);
 }
@@ -184,6 +191,7 @@ static bool upsert(ac_sched_endpoints *es, const ac_endpoint_wire *w)
 	e->is_healthy = ac_str_eq(w->status, "healthy");
 	e->order = w->seq.v;
 	set_resources(e, w);
+	es->is_usable_stale |= is_usable(e) != was_usable;
 	return is_usable(e) && (is_new || !was_usable);
 }
 
@@ -199,6 +207,7 @@ static void remove_id(ac_sched_endpoints *es, ac_str id)
 	while (es->items[at] != e) { /* O(count) pointer walk, on removal only */
 		at++;
 	}
+	es->is_usable_stale |= is_usable(e);
 	memmove(es->items + at, es->items + at + 1, (es->count - at - 1) * sizeof(*es->items));
 	es->count--;
 	ep_free(e);
@@ -210,6 +219,7 @@ static void clear(ac_sched_endpoints *es)
 		ep_free(es->items[i]);
 	}
 	es->count = 0;
+	es->is_usable_stale = true;
 	ac_task_map_fini(&es->by_id); /* a snapshot refills it */
 }
 
@@ -266,13 +276,48 @@ static int64_t last_served(const sched_ep *e, const char *repo)
 	return 0;
 }
 
+/* Rebuilds the usable list if its membership changed; false when it cannot grow
+ * (then the caller walks every item and skips the unusable ones). */
+static bool refresh_usable(ac_sched_endpoints *es)
+{
+	if (!es->is_usable_stale) {
+		return true;
+	}
+	if (es->usable_cap < es->count) {
+		sched_ep **u = realloc(es->usable, es->count * sizeof(*u));
+		if (u == NULL) {
+			return false;
+		}
+		es->usable = u;
+		es->usable_cap = es->count;
+	}
+	es->usable_count = 0;
+	for (size_t i = 0; i < es->count; i++) {
+		if (is_usable(es->items[i])) {
+			es->usable[es->usable_count++] = es->items[i];
+		}
+	}
+	es->is_usable_stale = false;
+	return true;
+}
+
+size_t ac_sched_endpoints_view_size(ac_sched_endpoints *es)
+{
+	return refresh_usable(es) ? es->usable_count : es->count;
+}
+
 size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_route_endpoint *out,
     size_t cap)
 {
-	size_t n = 0;
+	bool is_fresh = refresh_usable(es);
+	sched_ep **from = is_fresh ? es->usable : es->items;
+	size_t count = is_fresh ? es->usable_count : es->count, n = 0;
 
-	for (size_t i = 0; i < es->count && n < cap; i++, n++) {
-		sched_ep *e = es->items[i];
+	for (size_t i = 0; i < count && n < cap; i++) {
+		sched_ep *e = from[i];
+		if (!is_usable(e)) {
+			continue;
+		}
 		out[n] = e->res;
 		out[n].id = e->id;
 		out[n].is_healthy = e->is_healthy;
@@ -282,6 +327,7 @@ size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_rout
 		out[n].loaded_count = e->loaded_count;
 		out[n].in_flight = e->in_flight;
 		out[n].last_repo_at_ms = last_served(e, repo);
+		n++;
 	}
 	return n;
 }

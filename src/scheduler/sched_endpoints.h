@@ -34,11 +34,14 @@ ac_ep_apply ac_sched_endpoints_apply(ac_sched_endpoints *es, const uint8_t *p, s
 /* Whether a snapshot has been applied since start or the last gap. */
 bool ac_sched_endpoints_synced(const ac_sched_endpoints *es);
 
-/* Fills out[0..cap) with the router's view of every endpoint in registration order
- * (pointers borrowed until the next apply), affinity computed for repo (may be NULL).
- * Returns the count. */
+/* Fills out[0..cap) with the router's view of every usable endpoint (healthy, with a
+ * model: the router never chooses or counts another) in registration order (pointers
+ * borrowed until the next apply), affinity computed for repo (may be NULL). Returns
+ * the count. */
 size_t ac_sched_endpoints_view(ac_sched_endpoints *es, const char *repo, ac_route_endpoint *out,
     size_t cap);
+/* How many entries ac_sched_endpoints_view would fill with room for all. */
+size_t ac_sched_endpoints_view_size(ac_sched_endpoints *es);
 
 /* An assignment to / release from endpoint id (in_flight +1 / -1), slots tasks at most
  * per endpoint. Returns 1 when a release opened a slot on a usable endpoint (healthy,

@@ -33,11 +33,11 @@ static ac_route_opts opts_of(const ac_scheduler *s)
 /* Routes p into *d; false when it must wait. A fallback that is due (its timer fired,
  * no reason yet) still prefers its own tier if that came back; one already taken
  * (announced, counted, reason kept) stays taken. */
-/* The router's view of every endpoint. The scratch grows with the registry; when it
- * cannot, the endpoints registered last are left out (and the log says so). */
+/* The router's view of every usable endpoint. The scratch grows with the registry; when
+ * it cannot, the endpoints registered last are left out (and the log says so). */
 static size_t endpoints_view(ac_scheduler *s, const char *repo)
 {
-	size_t need = ac_sched_endpoints_count(s->eps), cap = s->view_cap;
+	size_t need = ac_sched_endpoints_view_size(s->eps), cap = s->view_cap;
 	ac_route_endpoint *v;
 
 	if (need > cap) {

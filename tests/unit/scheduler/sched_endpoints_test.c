@@ -181,6 +181,55 @@ Test(sched_endpoints, a_second_snapshot_replaces_the_first)
 	}
 }
 
+/* The ids in the router's view, in order, joined by spaces. */
+static void view_ids(char *buf, size_t cap)
+{
+	ac_route_endpoint out[16];
+	size_t n = ac_sched_endpoints_view(es, NULL, out, 16), used = 0;
+
+	cr_assert_eq(n, ac_sched_endpoints_view_size(es));
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? " " : "", out[i].id);
+	}
+}
+
+/* The view holds the usable endpoints only (healthy, with a model), in registration
+ * order, and follows health changes, removals and snapshots. */
+Test(sched_endpoints, the_view_holds_the_usable_endpoints_in_order)
+{
+	static const char *const models[] = { "m" };
+	ac_endpoint *e[5];
+	char ids[256], id[64];
+
+	for (unsigned i = 0; i < 5; i++) {
+		e[i] = reg_put(i); /* status unknown, no models */
+	}
+	apply_snapshot();
+	view_ids(ids, sizeof(ids));
+	cr_assert_str_empty(ids, "unknown endpoints are in the view: %s", ids);
+	for (unsigned i = 0; i < 5; i += 2) {
+		ac_endpoint_probe_ok(e[i], models, 1, NULL, 0, 0, 1000);
+		cr_assert_eq(apply("endpoint.healthy", &e[i], 1, NULL), AC_EP_APPLIED);
+	}
+	ac_endpoint_probe_ok(e[1], NULL, 0, NULL, 0, 0, 1000); /* healthy, no model */
+	cr_assert_eq(apply("endpoint.healthy", &e[1], 1, NULL), AC_EP_APPLIED);
+	view_ids(ids, sizeof(ids));
+	cr_assert_str_eq(ids, "10.0.0.0:11434 10.0.0.2:11434 10.0.0.4:11434");
+	for (int k = 0; k < 3; k++) {
+		ac_endpoint_probe_failed(e[2], "refused", 1000);
+	}
+	cr_assert_eq(apply("endpoint.unhealthy", &e[2], 1, NULL), AC_EP_APPLIED);
+	id_of(4, id, sizeof(id));
+	cr_assert(ac_endpoints_remove(reg, id));
+	cr_assert_eq(apply("endpoint.removed", NULL, 0, id), AC_EP_APPLIED);
+	view_ids(ids, sizeof(ids));
+	cr_assert_str_eq(ids, "10.0.0.0:11434");
+	apply_snapshot(); /* the same four again: one usable */
+	view_ids(ids, sizeof(ids));
+	cr_assert_str_eq(ids, "10.0.0.0:11434");
+}
+
 Test(sched_endpoints, empty_view_finds_nothing)
 {
 	uint32_t in_flight;
