@@ -150,25 +150,29 @@ Test(sched_routing, the_agent_next_to_the_best_endpoint_gets_the_ollama_task)
 	expect_no_bad();
 }
 
-/* The router sees every registered endpoint, not only a first batch of them: with 1 100
- * registered, the one healthy endpoint is the last. (Its scratch held 1 024 once, and
- * the endpoints past it were never chosen.) */
+/* The router sees every usable endpoint, not only a first batch of them: with 1 100
+ * healthy ones registered, the only one with the task's model is the last. (Its
+ * scratch held 1 024 once, and the endpoints past it were never chosen.) Unhealthy
+ * registrations do not count against it: they are not in the view at all. */
 Test(sched_routing, the_router_sees_every_endpoint_however_many)
 {
 	enum { N = 1100 };
-	static endpoint_spec eps[N];
-	static char ids[N][32];
+	static const char *const special[] = { "special:1b", NULL };
+	static endpoint_spec eps[N + 500];
+	static char ids[N + 500][32];
 	assign_rec a;
 
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < N + 500; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "10.1.%d.%d:11434", i / 256, i % 256);
-		eps[i] = (endpoint_spec){ ids[i], i == N - 1, MODELS, -1 };
+		/* 500 dead registrations first, then N healthy ones */
+		eps[i] = (endpoint_spec){ ids[i], i >= 500, i == N + 499 ? special : MODELS, -1 };
 	}
-	send_snapshot(eps, N);
+	send_snapshot(eps, N + 500);
 	send_fetch((fetch){ .agent = "a1", .corr_id = 41, .wait_ms = 10000, .targets = OLLAMA });
-	send_std(1, NULL);
+	send_std(1, "special:1b");
 	a = wait_assign(1);
-	cr_assert_str_eq(a.endpoint, ids[N - 1]);
+	cr_assert_str_eq(a.endpoint, ids[N + 499]);
+	cr_assert_str_eq(a.model, "special:1b");
 	cr_assert_eq(a.candidate_count, 1);
 	expect_no_bad();
 }
