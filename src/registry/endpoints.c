@@ -102,8 +102,10 @@ static ac_err append(ac_endpoints *es, ac_endpoint *e)
 	    ac_task_map_reserve(&es->by_tag, es->count + 1) != AC_OK) {
 		return AC_ENOMEM;
 	}
-	AC_ASSERT(ac_task_map_put(&es->by_id, ac_task_map_hash(e->id), e) == AC_OK);
-	AC_ASSERT(ac_task_map_put(&es->by_tag, e->tag, e) == AC_OK);
+	/* cannot fail: room was reserved above */
+	ac_err id_put = ac_task_map_put(&es->by_id, ac_task_map_hash(e->id), e);
+	ac_err tag_put = ac_task_map_put(&es->by_tag, e->tag, e);
+	AC_ASSERT(id_put == AC_OK && tag_put == AC_OK);
 	es->items[es->count++] = e;
 	return AC_OK;
 }
@@ -152,7 +154,8 @@ bool ac_endpoints_remove(ac_endpoints *es, const char *id)
 	if (e == NULL) {
 		return false;
 	}
-	AC_ASSERT(ac_task_map_remove(&es->by_tag, e->tag, NULL, NULL) == e);
+	ac_endpoint *by_tag = ac_task_map_remove(&es->by_tag, e->tag, NULL, NULL);
+	AC_ASSERT(by_tag == e);
 	/* Registration order stays: a walk for the pointer and a shift of pointers,
 	 * O(count) but only on removal, never on a lookup. */
 	while (es->items[i] != e) {
@@ -317,12 +320,14 @@ void ac_endpoints_sort_by_registration(ac_endpoints *es)
 		qsort(es->items, es->count, sizeof(*es->items), by_registration);
 	}
 	for (size_t i = 0; i < es->count; i++) {
-		AC_ASSERT(ac_task_map_remove(&es->by_tag, es->items[i]->tag, NULL, NULL) != NULL);
+		ac_endpoint *old = ac_task_map_remove(&es->by_tag, es->items[i]->tag, NULL, NULL);
+		AC_ASSERT(old == es->items[i]);
 	}
 	for (size_t i = 0; i < es->count; i++) {
 		es->items[i]->tag = i + 1; /* tags follow registration order: the tie-break */
 		/* cannot fail: the map kept its size when the old tags left it */
-		AC_ASSERT(ac_task_map_put(&es->by_tag, es->items[i]->tag, es->items[i]) == AC_OK);
+		ac_err put = ac_task_map_put(&es->by_tag, es->items[i]->tag, es->items[i]);
+		AC_ASSERT(put == AC_OK);
 	}
 	es->next_tag = es->count + 1;
 }

@@ -11,6 +11,7 @@
 
 #include "codec/endpoint_wire.h"
 #include "routing/explain.h"
+#include "rt/array.h"
 #include "rt/clock.h"
 #include "rt/log.h"
 #include "scheduler/scheduler_int.h"
@@ -30,31 +31,28 @@ static ac_route_opts opts_of(const ac_scheduler *s)
 		.default_model = s->cfg->default_model, .now_ms = ac_clock_wall_ms() };
 }
 
-/* Routes p into *d; false when it must wait. A fallback that is due (its timer fired,
- * no reason yet) still prefers its own tier if that came back; one already taken
- * (announced, counted, reason kept) stays taken. */
 /* The router's view of every usable endpoint. The scratch grows with the registry; when
  * it cannot, the endpoints registered last are left out (and the log says so). */
 static size_t endpoints_view(ac_scheduler *s, const char *repo)
 {
-	size_t need = ac_sched_endpoints_view_size(s->eps), cap = s->view_cap;
-	ac_route_endpoint *v;
+	size_t need = ac_sched_endpoints_view_size(s->eps);
 
-	if (need > cap) {
-		while (cap < need) {
-			cap *= 2;
-		}
-		if ((v = realloc(s->view, cap * sizeof(*v))) != NULL) {
-			s->view = v;
-			s->view_cap = cap;
-		} else {
+	while (s->view_cap < need) {
+		ac_route_endpoint *v = ac_array_reserve(s->view, &s->view_cap, s->view_cap,
+		    sizeof(*v), AC_ROUTE_VIEW_INITIAL);
+		if (v == NULL) {
 			ac_log(AC_LOG_WARN, "scheduler", "route_view_truncated", "endpoints=%zu seen=%zu",
 			    need, s->view_cap);
+			break;
 		}
+		s->view = v;
 	}
 	return ac_sched_endpoints_view(s->eps, repo, s->view, s->view_cap);
 }
 
+/* Routes p into *d; false when it must wait. A fallback that is due (its timer fired,
+ * no reason yet) still prefers its own tier if that came back; one already taken
+ * (announced, counted, reason kept) stays taken. */
 static bool route(ac_scheduler *s, const ac_pending *p, ac_decision *d, const char **reason)
 {
 	ac_route_task t = route_task_of(p);

@@ -49,7 +49,7 @@ struct ac_scheduler {
 	ac_sched_endpoints *eps;
 	nng_socket events;           /* SUB to the registry's endpoint events */
 	ac_task_map proposals;       /* task id -> ac_sched_proposal, until its next event */
-	ac_route_endpoint *view;     /* scratch for the router: every endpoint (view_cap) */
+	ac_route_endpoint *view;     /* scratch for the router: every usable endpoint */
 	size_t view_cap;
 	uint64_t by_tier[AC_TIER_COUNT];
 	uint64_t by_target[AC_TARGET_COUNT];
